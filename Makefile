@@ -1,0 +1,39 @@
+# Parley: `make up` starts everything (http://localhost:8080); `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
+
+.PHONY: up test install infra lint pytest frontend-test clean-data
+
+up: install
+	@mkdir -p .data/ferretdb .data/nats
+	$(VENV)/bin/honcho --procfile Procfile start
+
+test: install
+	@bash scripts/test.sh
+
+install: $(PY_STAMP) $(WEB_STAMP) infra
+
+infra:
+	@scripts/install-ferretdb.sh
+	@scripts/install-nats.sh
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(WEB_STAMP): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f frontend/node_modules/.installed-* && touch $@
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""Parley's command side: validates commands, decides, appends events and publishes them."""

@@ -1,0 +1,40 @@
+"""FastAPI dependencies of the command API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from command_api.recorder import Recorder
+from command_api.settings import CommandSettings
+from command_api.throttle import LoginThrottle
+from shared.event_store import EventStore
+from shared.web import authenticated_user_id
+
+
+def _settings(request: Request) -> CommandSettings:
+    settings: CommandSettings = request.app.state.settings
+    return settings
+
+
+def _store(request: Request) -> EventStore:
+    store: EventStore = request.app.state.store
+    return store
+
+
+def _recorder(request: Request) -> Recorder:
+    recorder: Recorder = request.app.state.recorder
+    return recorder
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+SettingsDep = Annotated[CommandSettings, Depends(_settings)]
+EventStoreDep = Annotated[EventStore, Depends(_store)]
+RecorderDep = Annotated[Recorder, Depends(_recorder)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
+CurrentUserId = Annotated[str, Depends(authenticated_user_id)]

@@ -1,0 +1,1 @@
+"""The pure core of the command side: commands and decisions, with no I/O."""

@@ -1,0 +1,76 @@
+"""Accounts: the RegisterUser command, its validation, and the decision that yields UserRegistered."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field
+
+from shared.auth import MAX_PASSWORD_BYTES
+from shared.events import NewEvent, UserRegistered
+from shared.validation import SafeStr, StrictBody
+
+MIN_PASSWORD_CHARS = 8
+MAX_NAME_CHARS = 50
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared trimmed and case-insensitively: one account per normalized email."""
+    return email.strip().lower()
+
+
+def _display_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ValueError("must not be empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"must be at most {MAX_NAME_CHARS} characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValueError("must not contain control characters")
+    return name
+
+
+def _new_password(value: str) -> str:
+    if len(value) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"must be at least {MIN_PASSWORD_CHARS} characters")
+    if len(value.encode()) > MAX_PASSWORD_BYTES:
+        raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
+    return value
+
+
+def _email(value: str) -> str:
+    return normalize_email(value)
+
+
+class RegisterUser(StrictBody):
+    name: Annotated[SafeStr, Field(max_length=500), AfterValidator(_display_name)]
+    email: Annotated[
+        SafeStr, Field(max_length=254), AfterValidator(lambda v: v.strip()), EmailStr, AfterValidator(_email)
+    ]
+    password: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_new_password)]
+
+
+class LogIn(StrictBody):
+    email: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_email)]
+    password: Annotated[SafeStr, Field(max_length=1000)]
+
+
+def email_key(email: str) -> str:
+    """The idempotency key that makes the event store hold at most one account per email."""
+    return f"user-email:{normalize_email(email)}"
+
+
+def user_stream(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def register_user(command: RegisterUser, *, user_id: str, password_hash: str, correlation_id: str | None) -> NewEvent:
+    """Decide a registration. Email uniqueness is left to the store (the key), where races are settled."""
+    return NewEvent(
+        stream=user_stream(user_id),
+        data=UserRegistered(user_id=user_id, name=command.name, email=command.email, password_hash=password_hash),
+        actor_id=user_id,
+        idempotency_key=email_key(command.email),
+        correlation_id=correlation_id,
+    )

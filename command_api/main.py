@@ -1,0 +1,71 @@
+"""The command API: the only writer of the event log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from command_api.recorder import Recorder
+from command_api.routes import auth
+from command_api.settings import CommandSettings
+from command_api.throttle import LoginThrottle
+from shared.bus import Bus
+from shared.event_store import EventStore
+from shared.logging import configure_logging
+from shared.mongo import create_client, ping
+from shared.outbox import Outbox
+from shared.web import HealthCheck, health_router, install_common
+
+
+def create_app(settings: CommandSettings | None = None) -> FastAPI:
+    settings = settings or CommandSettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = create_client(settings)
+        db = client[settings.mongodb_db]
+        store = EventStore(db)
+        await store.ensure_indexes()
+        bus = Bus(settings, name=settings.service_name)
+        outbox = Outbox(store, bus)
+        bus.start()
+        outbox.start()
+        app.state.mongo = client
+        app.state.bus = bus
+        app.state.store = store
+        app.state.recorder = Recorder(store, outbox)
+        app.state.login_throttle = LoginThrottle(
+            db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+        )
+        try:
+            yield
+        finally:
+            await outbox.stop()
+            await bus.close()
+            await client.close()
+
+    app = FastAPI(
+        title="Parley command API",
+        version="0.1.0",
+        description="Commands that change Parley: each is validated, decided, appended to the event log and "
+        "published on the bus.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_common(app, max_body_bytes=settings.max_body_bytes)
+    app.include_router(auth.router)
+    app.include_router(health_router(_health_checks))
+    return app
+
+
+def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
+    state = request.app.state
+
+    async def nats() -> None:
+        if not state.bus.ready:
+            raise ConnectionError("NATS not connected")
+
+    return {"mongodb": lambda: ping(state.mongo), "nats": nats}

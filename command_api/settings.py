@@ -1,0 +1,30 @@
+"""Settings of the command API."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from shared.settings import Settings
+
+
+class CommandSettings(Settings):
+    service_name: str = "command_api"
+    port: int = 8001
+
+    # bcrypt cost; production refuses less than 12. Tests and benchmarks may lower it outside production.
+    bcrypt_rounds: int = 12
+
+    # Failed logins allowed per email (and, ten times that, per client address) in one window.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+
+    # JSON command bodies are small; uploads get their own limit.
+    max_body_bytes: int = 64 * 1024
+
+    @model_validator(mode="after")
+    def _bcrypt_cost(self) -> CommandSettings:
+        if self.env == "production" and self.bcrypt_rounds < 12:
+            raise ValueError("PARLEY_BCRYPT_ROUNDS must be at least 12 in production")
+        if not 4 <= self.bcrypt_rounds <= 31:
+            raise ValueError("PARLEY_BCRYPT_ROUNDS must be between 4 and 31")
+        return self

@@ -1,0 +1,67 @@
+/// <reference types="vitest/config" />
+import tailwindcss from "@tailwindcss/vite";
+import react from "@vitejs/plugin-react";
+import { defineConfig, type ProxyOptions } from "vite";
+
+// The Vite server (dev, and `vite preview` for a production build) is THE web
+// origin of the local stack: the browser only ever talks to this one origin and
+// the server forwards API and socket traffic to the backend processes. This
+// mirrors what frontend/nginx.conf does in the Docker stack.
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${name} must be a TCP port number, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+const webHost = process.env.PARLEY_WEB_HOST || "127.0.0.1";
+const webPort = envPort("PARLEY_WEB_PORT", 8080);
+const commandUrl = process.env.PARLEY_COMMAND_URL || "http://127.0.0.1:8001";
+const queryUrl = process.env.PARLEY_QUERY_URL || "http://127.0.0.1:8002";
+const realtimeUrl = process.env.PARLEY_REALTIME_URL || "http://127.0.0.1:8003";
+
+// changeOrigin stays false everywhere: the backends (the realtime server in
+// particular) check the browser's Origin header against the allowed web origin
+// (http://localhost:8080), so Host/Origin must reach them unchanged.
+// xfwd adds X-Forwarded-For/-Proto/-Host, as nginx does in production.
+const forward = (target: string, extra: Partial<ProxyOptions> = {}): ProxyOptions => ({
+  target,
+  changeOrigin: false,
+  xfwd: true,
+  ...extra,
+});
+
+// Vite takes the FIRST key that matches, in insertion order, so the command
+// routes must come before the catch-all `/api`. Keys starting with "^" are
+// regular expressions tested against the path plus query string; the
+// `(/|\?|$)` tail keeps `/api/profile` from also swallowing e.g. `/api/profiles`.
+const proxy: Record<string, ProxyOptions> = {
+  "^/api/(auth|messages|uploads|profile)(/|\\?|$)": forward(commandUrl),
+  "/api": forward(queryUrl),
+  "/socket.io": forward(realtimeUrl, { ws: true }),
+};
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  server: {
+    host: webHost,
+    port: webPort,
+    strictPort: true,
+    proxy,
+  },
+  preview: {
+    host: webHost,
+    port: webPort,
+    strictPort: true,
+    proxy,
+  },
+  test: {
+    environment: "jsdom",
+    setupFiles: ["./src/test/setup.ts"],
+    css: false,
+  },
+});

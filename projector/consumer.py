@@ -1,0 +1,124 @@
+"""Runs one projection as a durable JetStream pull consumer: ack after the write, retry, park poison events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+import nats.errors
+from nats.aio.msg import Msg
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
+
+from shared.bus import Bus
+from shared.events import Envelope, now
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+PARKED = "parked_events"
+
+
+class Projection(Protocol):
+    name: str
+    collections: tuple[str, ...]
+
+    async def ensure_indexes(self) -> None: ...
+
+    async def apply(self, event: Envelope) -> None:
+        """Apply one event; must be idempotent and tolerate events of other streams in any order."""
+
+
+class ProjectionConsumer:
+    def __init__(
+        self,
+        projection: Projection,
+        bus: Bus,
+        views: AsyncDatabase[dict[str, Any]],
+        *,
+        batch: int = 256,
+        max_deliver: int = 5,
+    ) -> None:
+        self.projection = projection
+        self.bus = bus
+        self.checkpoints = views[CHECKPOINTS]
+        self.parked = views[PARKED]
+        self.batch = batch
+        self.max_deliver = max_deliver
+        self.durable = f"projector-{projection.name}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.projection.ensure_indexes()
+        while not stop.is_set():
+            try:
+                await self.bus.wait_ready()
+                subscription = await self.bus.pull_subscription(self.durable, max_deliver=self.max_deliver)
+                log.info("projection consuming", extra={"projection": self.projection.name})
+                while not stop.is_set():
+                    try:
+                        messages = await subscription.fetch(self.batch, timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    await self.handle_batch(messages)
+            except asyncio.CancelledError:
+                raise
+            except (nats.errors.Error, OSError) as exc:
+                log.warning("bus trouble, resubscribing", extra={"error": repr(exc)})
+                await asyncio.sleep(1.0)
+
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        highest = 0
+        for msg in messages:
+            position = await self.handle(msg)
+            highest = max(highest, position or 0)
+        if highest:
+            await self.checkpoints.update_one(
+                {"_id": self.projection.name},
+                {"$max": {"position": highest}, "$set": {"updated_at": now()}},
+                upsert=True,
+            )
+
+    async def handle(self, msg: Msg) -> int | None:
+        """Apply one message; returns its position when applied."""
+        try:
+            event = Envelope.from_json(msg.data)
+        except Exception as exc:
+            await self.park(msg, None, f"undecodable: {exc!r}")
+            await msg.term()
+            return None
+        try:
+            await self.projection.apply(event)
+        except ConnectionFailure as exc:
+            log.warning("database unreachable, will retry", extra={"event_id": event.id, "error": repr(exc)})
+            await msg.nak(delay=1.0)
+            return None
+        except Exception as exc:
+            deliveries = msg.metadata.num_delivered or 1
+            if deliveries >= self.max_deliver:
+                log.exception("poison event parked", extra={"event_id": event.id, "type": event.type})
+                await self.park(msg, event, repr(exc))
+                await msg.term()
+            else:
+                log.warning(
+                    "projection failed, redelivering",
+                    extra={"event_id": event.id, "deliveries": deliveries, "error": repr(exc)},
+                )
+                await msg.nak(delay=0.5 * deliveries)
+            return None
+        await msg.ack()
+        return event.position
+
+    async def park(self, msg: Msg, event: Envelope | None, reason: str) -> None:
+        await self.parked.insert_one(
+            {
+                "projection": self.projection.name,
+                "event_id": event.id if event else None,
+                "type": event.type if event else None,
+                "position": event.position if event else None,
+                "subject": msg.subject,
+                "raw": msg.data.decode("utf-8", "replace"),
+                "reason": reason,
+                "parked_at": now(),
+            }
+        )

@@ -1,0 +1,1 @@
+"""Parley's query side: answers reads from the read models."""

@@ -1,0 +1,45 @@
+"""The query API: reads from the read models; never appends events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from query_api.routes import users
+from query_api.settings import QuerySettings
+from shared.logging import configure_logging
+from shared.mongo import create_client, ping
+from shared.web import HealthCheck, health_router, install_common
+
+
+def create_app(settings: QuerySettings | None = None) -> FastAPI:
+    settings = settings or QuerySettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = create_client(settings)
+        app.state.mongo = client
+        app.state.views = client[settings.views_db]
+        try:
+            yield
+        finally:
+            await client.close()
+
+    app = FastAPI(
+        title="Parley query API",
+        version="0.1.0",
+        description="Reads of Parley's read models (sidebar, conversations, history), built from the event log.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_common(app, max_body_bytes=settings.max_body_bytes)
+    app.include_router(users.router)
+    app.include_router(health_router(_health_checks))
+    return app
+
+
+def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
+    return {"mongodb": lambda: ping(request.app.state.mongo)}

@@ -1,0 +1,11 @@
+"""Settings of the query API."""
+
+from __future__ import annotations
+
+from shared.settings import Settings
+
+
+class QuerySettings(Settings):
+    service_name: str = "query_api"
+    port: int = 8002
+    max_body_bytes: int = 16 * 1024

@@ -1,0 +1,1 @@
+"""Parley's realtime node: authorised Socket.IO connections and live pushes of events."""

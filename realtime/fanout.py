@@ -1,0 +1,40 @@
+"""One fan-out path: every node receives every event from NATS and emits it to the sockets it concerns."""
+
+from __future__ import annotations
+
+import logging
+
+import socketio
+from nats.aio.msg import Msg
+
+from shared.events import Envelope, UnknownEventType, UserRegistered
+
+log = logging.getLogger(__name__)
+
+
+class Fanout:
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def on_bus_message(self, msg: Msg) -> None:
+        try:
+            event = Envelope.from_json(msg.data)
+        except UnknownEventType:
+            return  # published by a newer version of the command side; nothing to push from here
+        except Exception:
+            log.exception("undecodable event on the bus", extra={"subject": msg.subject})
+            return
+        try:
+            await self.push(event)
+        except Exception:
+            log.exception("push failed", extra={"event_id": event.id, "type": event.type})
+
+    async def push(self, event: Envelope) -> None:
+        if event.type == UserRegistered.event_type:
+            data = event.decode()
+            assert isinstance(data, UserRegistered)
+            # Everyone sees a new person appear in the sidebar.
+            await self.sio.emit(
+                "user",
+                {"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None},
+            )

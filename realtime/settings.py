@@ -1,0 +1,18 @@
+"""Settings of a realtime node."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from shared.settings import Settings
+
+
+class RealtimeSettings(Settings):
+    service_name: str = "realtime"
+    port: int = 8003
+    # Identifies this node to the command side's session registry; unique per process unless set.
+    node_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0

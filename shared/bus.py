@@ -1,0 +1,166 @@
+"""The event bus on NATS JetStream: one stream for chat events, subjects ``<prefix>.<EventType>``.
+
+The connection is made in the background and retried forever, so a service starts (and the command side keeps
+accepting commands) while NATS is down; ``publish`` then raises ``BusUnavailable`` and the outbox catches up later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext, api
+from nats.js.errors import BadRequestError
+
+from shared.events import Envelope
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long JetStream keeps message ids to drop duplicate publishes (consumers are idempotent beyond it anyway).
+DUPLICATE_WINDOW_SECONDS = 120.0
+# A publish not acknowledged within this is treated as failed; the outbox publishes the event later.
+PUBLISH_TIMEOUT_SECONDS = 2.0
+
+
+class BusUnavailable(Exception):
+    """NATS is not reachable (or did not acknowledge in time)."""
+
+
+class Bus:
+    def __init__(self, settings: Settings, *, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self.nc: NATS = NATS()
+        self._js: JetStreamContext | None = None
+        self._connect_task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        # Called each time the stream is (re)confirmed after a (re)connect.
+        self.on_ready: list[Callable[[], Awaitable[None]]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin connecting in the background."""
+        if self._connect_task is None:
+            self._connect_task = asyncio.create_task(self._connect(), name=f"nats-connect-{self.name}")
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self.nc.is_connected
+
+    async def close(self) -> None:
+        if self._connect_task is not None and not self._connect_task.done():
+            self._connect_task.cancel()
+        if self.nc.is_connected:
+            try:
+                await self.nc.drain()
+            except Exception:  # drain after a lost connection can fail; closing is all that is left
+                log.warning("NATS drain failed", exc_info=True)
+        if not self.nc.is_closed:
+            await self.nc.close()
+
+    async def _connect(self) -> None:
+        await self.nc.connect(
+            servers=[self.settings.nats_url],
+            name=self.name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            connect_timeout=2,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            error_cb=self._on_error,
+        )
+        self._js = self.nc.jetstream(timeout=5)
+        await self._become_ready()
+
+    async def _become_ready(self) -> None:
+        await self.ensure_stream()
+        self._ready.set()
+        log.info("bus ready", extra={"nats_url": self.settings.nats_url, "stream": self.settings.nats_stream})
+        for callback in self.on_ready:
+            await callback()
+
+    async def _on_disconnected(self) -> None:
+        self._ready.clear()
+        log.warning("NATS disconnected")
+
+    async def _on_reconnected(self) -> None:
+        log.info("NATS reconnected")
+        try:
+            await self._become_ready()
+        except Exception:
+            log.exception("could not confirm the JetStream stream after reconnecting")
+
+    async def _on_error(self, error: Exception) -> None:
+        log.debug("NATS error: %s", error)
+
+    # -- stream -------------------------------------------------------------------------------------------------
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise BusUnavailable("not connected to NATS yet")
+        return self._js
+
+    @property
+    def all_subjects(self) -> str:
+        return f"{self.settings.subject_prefix}.>"
+
+    def subject(self, event_type: str) -> str:
+        return f"{self.settings.subject_prefix}.{event_type}"
+
+    async def ensure_stream(self) -> None:
+        """Create the stream, or bring its settings up to date: the one place streams are provisioned."""
+        config = api.StreamConfig(
+            name=self.settings.nats_stream,
+            subjects=[self.all_subjects],
+            storage=api.StorageType.FILE,
+            retention=api.RetentionPolicy.LIMITS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        )
+        try:
+            await self.js.add_stream(config)
+        except BadRequestError:
+            await self.js.update_stream(config)
+
+    # -- publish and consume ------------------------------------------------------------------------------------
+
+    async def publish(self, event: Envelope) -> None:
+        if not self.ready:
+            raise BusUnavailable("NATS is not connected")
+        try:
+            await self.js.publish(
+                self.subject(event.type),
+                event.to_json(),
+                timeout=PUBLISH_TIMEOUT_SECONDS,
+                headers={"Nats-Msg-Id": event.id},
+            )
+        except (nats.errors.Error, TimeoutError, OSError) as exc:
+            raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def pull_subscription(self, durable: str, *, max_deliver: int = 10) -> JetStreamContext.PullSubscription:
+        """A durable pull consumer over every event, explicit acks, redelivered until ``max_deliver``."""
+        config = api.ConsumerConfig(
+            durable_name=durable,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            deliver_policy=api.DeliverPolicy.ALL,
+            ack_wait=30,
+            max_deliver=max_deliver,
+            max_ack_pending=10_000,
+        )
+        return await self.js.pull_subscribe(
+            self.all_subjects, durable=durable, stream=self.settings.nats_stream, config=config
+        )
+
+    async def subscribe_live(self, callback: Callable[[Msg], Awaitable[None]]) -> Subscription:
+        """Every event as it is published, to this process (a plain subscription, not a queue group)."""
+        return await self.nc.subscribe(self.all_subjects, cb=callback)

@@ -1,0 +1,18 @@
+"""Names and shapes of the read models, shared by the projector (writer) and the query API (reader)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+USERS = "users"
+
+
+def public_user(doc: dict[str, Any]) -> dict[str, Any]:
+    """A user as other users see it in the sidebar."""
+    return {
+        "id": doc["_id"],
+        "name": doc["name"],
+        "avatar": doc.get("avatar"),
+        "online": bool(doc.get("online", False)),
+        "last_seen": doc.get("last_seen"),
+    }

@@ -1,0 +1,226 @@
+"""HTTP plumbing both FastAPI services share: request ids, body limits, JSON errors, auth, health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pymongo.errors import ConnectionFailure, PyMongoError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import InvalidToken, decode_access_token
+from shared.logging import request_id_var
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def error_body(detail: Any, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail}
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return body
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the caller's ``X-Request-ID`` if sane), returns it, and logs the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in ("/healthz", "/readyz"):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over a limit with 413, checking Content-Length and the bytes actually received."""
+
+    def __init__(self, app: ASGIApp, *, default_limit: int, limits: Mapping[str, int] | None = None) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.limits = dict(limits or {})
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await _too_large(limit)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(error_body(f"request body larger than {limit} bytes"), status_code=413)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Never echo the input back: it may be a password.
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error is JSON with a ``detail``; no stack trace ever reaches a client."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        field = next((str(p) for p in reversed(first["loc"]) if isinstance(p, str) and p != "body"), None)
+        summary = f"{field}: {first['msg']}" if field else str(first["msg"])
+        return JSONResponse(error_body(summary, errors=errors), status_code=422)
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        log.error("MongoDB unreachable: %s", exc)
+        return JSONResponse(error_body("database unavailable, try again shortly"), status_code=503)
+
+    @app.exception_handler(PyMongoError)
+    async def database_error(request: Request, exc: PyMongoError) -> JSONResponse:
+        log.exception("MongoDB error")
+        return JSONResponse(error_body("database error"), status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal error"), status_code=500)
+
+
+def install_common(app: FastAPI, *, max_body_bytes: int, body_limits: Mapping[str, int] | None = None) -> None:
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, default_limit=max_body_bytes, limits=body_limits)
+    app.add_middleware(RequestContextMiddleware)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def authenticated_user_id(request: Request) -> str:
+    """The user id of a valid bearer token; 401 otherwise. HTTP's side of the one token check."""
+    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    if credentials is None:
+        raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    settings: Settings = request.app.state.settings
+    try:
+        claims = decode_access_token(credentials.credentials, secret=settings.jwt_secret.get_secret_value())
+    except InvalidToken:
+        raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
+    return claims.user_id
+
+
+HealthCheck = Callable[[], Awaitable[None]]
+
+
+def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> APIRouter:
+    """``/healthz`` (alive, with each dependency's state) and ``/readyz`` (503 while a dependency is down)."""
+    router = APIRouter(tags=["health"])
+
+    async def run_checks(request: Request) -> dict[str, str]:
+        results: dict[str, str] = {}
+        for name, check in checks(request).items():
+            try:
+                await asyncio.wait_for(check(), 2.0)
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"unreachable: {type(exc).__name__}"
+        return results
+
+    @router.get("/healthz")
+    async def healthz(request: Request) -> dict[str, Any]:
+        """Liveness: the process answers; dependency states are reported but do not fail it."""
+        return {"status": "ok", "service": request.app.title, "dependencies": await run_checks(request)}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: 200 when MongoDB and NATS are reachable, 503 naming the ones that are not."""
+        results = await run_checks(request)
+        ready = all(v == "ok" for v in results.values())
+        body = {"status": "ready" if ready else "not ready", "dependencies": results}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return router

@@ -1,0 +1,87 @@
+"""The bus and the outbox relay, against the real NATS JetStream and FerretDB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.bus import Bus
+from shared.event_store import EventStore
+from shared.events import NewEvent, PresenceChanged, now
+from shared.outbox import Outbox
+from shared.settings import Settings
+from tests.support import Infra, NatsServer, eventually, unique
+
+
+def settings_for(nats_url: str) -> Settings:
+    name = unique("bus")
+    return Settings(nats_url=nats_url, nats_stream=name.upper(), subject_prefix=f"{name}.events")
+
+
+@pytest.fixture
+async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
+    store = EventStore(mongo[db_name])
+    await store.ensure_indexes()
+    yield store
+    await mongo.drop_database(db_name)
+
+
+async def stream_messages(bus: Bus) -> int:
+    info = await bus.js.stream_info(bus.settings.nats_stream)
+    return int(info.state.messages)
+
+
+def event(user: str) -> NewEvent:
+    return NewEvent(stream=f"presence:{user}", data=PresenceChanged(user_id=user, online=True, last_seen=now()))
+
+
+async def test_publish_is_deduplicated_by_event_id(infra: Infra, store: EventStore) -> None:
+    bus = Bus(settings_for(infra.nats.url), name="test")
+    bus.start()
+    await bus.wait_ready()
+    try:
+        stored = (await store.append(event("u1"), expected_version=0)).event
+        await bus.publish(stored)
+        await bus.publish(stored)
+        assert await stream_messages(bus) == 1
+        await bus.ensure_stream()  # provisioning twice is harmless
+    finally:
+        await bus.close()
+
+
+async def test_outbox_publishes_in_order_after_an_outage(infra: Infra, store: EventStore) -> None:
+    nats = NatsServer(infra.workdir)
+    nats.start()
+    bus = Bus(settings_for(nats.url), name="test")
+    bus.start()
+    await bus.wait_ready()
+    outbox = Outbox(store, bus, sweep_interval=0.2)
+    outbox.start()
+    try:
+        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live")
+        nats.stop()
+        await eventually(lambda: _true_if(not bus.ready), what="bus down")
+        appended = []
+        for i in range(5):
+            stored = (await store.append(event(f"u{i}"), expected_version=0)).event
+            await outbox.publish(stored)  # must not raise while NATS is down
+            appended.append(stored)
+        assert len(await store.unpublished(limit=10)) == 5
+        nats.start()  # same port, same data directory
+        await eventually(lambda: _true_if(not outbox.catching_up), timeout=30, what="outbox caught up")
+        assert await store.unpublished(limit=10) == []
+        subscription = await bus.js.pull_subscribe(f"{bus.settings.subject_prefix}.>", stream=bus.settings.nats_stream)
+        messages = await subscription.fetch(10, timeout=5)
+        assert [m.headers["Nats-Msg-Id"] for m in messages if m.headers] == [e.id for e in appended]
+    finally:
+        await outbox.stop()
+        await bus.close()
+        nats.stop()
+        nats.remove_data()
+
+
+async def _true_if(condition: bool) -> bool:
+    return condition

@@ -1,0 +1,143 @@
+"""The event-store contract, against the real FerretDB."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.event_store import ConcurrencyError, EventStore
+from shared.events import EVENT_TYPES, UPCASTERS, EventData, NewEvent, PresenceChanged, UserRegistered, now
+
+
+@pytest.fixture
+async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
+    store = EventStore(mongo[db_name])
+    await store.ensure_indexes()
+    yield store
+    await mongo.drop_database(db_name)
+
+
+def presence(user: str, online: bool = True, **kw: Any) -> NewEvent:
+    return NewEvent(
+        stream=f"presence:{user}",
+        data=PresenceChanged(user_id=user, online=online, last_seen=now()),
+        actor_id=user,
+        **kw,
+    )
+
+
+async def test_append_and_read_back(store: EventStore) -> None:
+    first = await store.append(presence("u1", correlation_id="req-1"), expected_version=0)
+    second = await store.append(presence("u1", online=False), expected_version=1)
+    assert first.created and second.created
+    assert (first.event.stream_version, second.event.stream_version) == (1, 2)
+    assert second.event.position > first.event.position
+    stream = await store.read_stream("presence:u1")
+    assert [e.id for e in stream] == [first.event.id, second.event.id]
+    assert stream[0] == first.event
+    assert stream[0].correlation_id == "req-1"
+    assert await store.stream_version("presence:u1") == 2
+    assert await store.stream_version("presence:nobody") == 0
+
+
+async def test_conflict_on_stale_version(store: EventStore) -> None:
+    await store.append(presence("u1"), expected_version=0)
+    with pytest.raises(ConcurrencyError):
+        await store.append(presence("u1"), expected_version=0)
+    assert len(await store.read_stream("presence:u1")) == 1
+
+
+async def test_concurrent_writers_at_one_version_exactly_one_wins(store: EventStore) -> None:
+    results = await asyncio.gather(
+        *(store.append(presence("u1"), expected_version=0) for _ in range(10)), return_exceptions=True
+    )
+    assert sum(1 for r in results if not isinstance(r, BaseException)) == 1
+    assert all(isinstance(r, ConcurrencyError) for r in results if isinstance(r, BaseException))
+    assert len(await store.read_stream("presence:u1")) == 1
+
+
+async def test_idempotent_append_returns_the_first_event(store: EventStore) -> None:
+    first = await store.append(presence("u1", idempotency_key="k1"), expected_version=0)
+    retry = await store.append(presence("u1", idempotency_key="k1"), expected_version=1)
+    assert first.created and not retry.created
+    assert retry.event == first.event
+    assert len(await store.read_stream("presence:u1")) == 1
+
+
+async def test_concurrent_retries_of_one_command_append_once(store: EventStore) -> None:
+    results = await asyncio.gather(*(store.append_next(presence("u1", idempotency_key="same")) for _ in range(8)))
+    assert sum(r.created for r in results) == 1
+    assert len({r.event.id for r in results}) == 1
+    assert len(await store.read_stream("presence:u1")) == 1
+
+
+async def test_append_next_under_contention_keeps_every_event(store: EventStore) -> None:
+    results = await asyncio.gather(*(store.append_next(presence("u1")) for _ in range(20)))
+    assert sorted(r.event.stream_version for r in results) == list(range(1, 21))
+    assert len({r.event.position for r in results}) == 20
+
+
+async def test_read_all_in_position_order_after_a_position(store: EventStore) -> None:
+    appended = [(await store.append_next(presence(f"u{i % 3}"))).event for i in range(12)]
+    everything = [e async for e in store.read_all()]
+    assert [e.id for e in everything] == [e.id for e in appended]
+    positions = [e.position for e in everything]
+    assert positions == sorted(positions)
+    after = [e async for e in store.read_all(after_position=appended[4].position)]
+    assert [e.id for e in after] == [e.id for e in appended[5:]]
+    assert await store.last_position() == appended[-1].position
+
+
+async def test_read_all_filters_by_type(store: EventStore) -> None:
+    await store.append(presence("u1"), expected_version=0)
+    registered = UserRegistered(user_id="u2", name="B", email="b@example.com", password_hash="h")
+    await store.append(NewEvent(stream="user:u2", data=registered), expected_version=0)
+    assert [e.type async for e in store.read_all(types=["UserRegistered"])] == ["UserRegistered"]
+
+
+async def test_unicode_survives(store: EventStore) -> None:
+    registered = UserRegistered(user_id="u3", name="Zoë 😀 漢字", email="z@example.com", password_hash="h")
+    await store.append(NewEvent(stream="user:u3", data=registered), expected_version=0)
+    (event,) = await store.read_stream("user:u3")
+    assert event.decode() == registered
+
+
+class MoodSet(EventData):
+    event_type = "MoodSet"
+    schema_version = 2
+
+    user_id: str
+    mood: str
+    intensity: int
+
+
+async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
+    EVENT_TYPES["MoodSet"] = MoodSet
+    UPCASTERS[("MoodSet", 1)] = lambda data: {**data, "intensity": 1}
+    try:
+        # A v1 event as an older release wrote it: no intensity.
+        await store.events.insert_one(
+            {"_id": "old-1", "type": "MoodSet", "schema": 1, "stream": "mood:u1", "stream_version": 1,
+             "position": 1_000_000, "occurred_at": now(), "actor_id": "u1", "correlation_id": None,
+             "causation_id": None, "idempotency_key": "event:old-1", "data": {"user_id": "u1", "mood": "calm"},
+             "published_at": None}
+        )
+        (event,) = await store.read_stream("mood:u1")
+        assert event.schema == 2
+        assert event.decode() == MoodSet(user_id="u1", mood="calm", intensity=1)
+        stored = await store.events.find_one({"_id": "old-1"})
+        assert stored is not None and stored["schema"] == 1  # the log itself is never rewritten
+    finally:
+        del EVENT_TYPES["MoodSet"], UPCASTERS[("MoodSet", 1)]
+
+
+async def test_outbox_marker(store: EventStore) -> None:
+    first = (await store.append(presence("u1"), expected_version=0)).event
+    second = (await store.append(presence("u1"), expected_version=1)).event
+    assert [e.id for e in await store.unpublished(limit=10)] == [first.id, second.id]
+    await store.mark_published([first.id], now())
+    assert [e.id for e in await store.unpublished(limit=10)] == [second.id]

@@ -1,0 +1,289 @@
+"""Test support: real FerretDB, NATS and Parley processes on free ports, with polling waits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "bin"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = 15.0, interval: float = 0.05, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what or predicate}")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll ``probe`` until it returns something truthy, with a deadline (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what or probe}")
+        await asyncio.sleep(interval)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Process:
+    """A child process with its output in a log file, stopped cleanly or killed."""
+
+    name: str
+    args: list[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path = ROOT
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        self.proc = subprocess.Popen(
+            self.args, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def wait_for_port(process: Process, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if not process.running:
+            raise RuntimeError(f"{process.name} exited:\n{process.tail()}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{process.name} did not listen on {port}:\n{process.tail()}")
+
+
+class FerretDB:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        data = workdir / "ferretdb"
+        data.mkdir(parents=True, exist_ok=True)
+        self.url = f"mongodb://127.0.0.1:{self.port}"
+        self.process = Process(
+            "ferretdb",
+            [
+                str(BIN / "ferretdb"),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{data}/",
+                f"--state-dir={data}",
+                f"--listen-addr=127.0.0.1:{self.port}",
+                "--debug-addr=127.0.0.1:0",
+                "--telemetry=disable",
+                "--log-level=warn",
+            ],
+            workdir / "ferretdb.log",
+        )
+
+    def start(self) -> None:
+        self.process.start()
+        wait_for_port(self.process, self.port)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class NatsServer:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.store = workdir / f"nats-{self.port}"
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.process = self._process(workdir)
+
+    def _process(self, workdir: Path) -> Process:
+        return Process(
+            "nats",
+            [str(BIN / "nats-server"), "--jetstream", "--store_dir", str(self.store), "--addr", "127.0.0.1",
+             "--port", str(self.port)],
+            workdir / f"nats-{self.port}.log",
+        )
+
+    def start(self) -> None:
+        self.process.start()
+        wait_for_port(self.process, self.port)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def restart(self) -> None:
+        self.stop()
+        self.process = self._process(self.process.log_path.parent)
+        self.start()
+
+    def remove_data(self) -> None:
+        shutil.rmtree(self.store, ignore_errors=True)
+
+
+@dataclass
+class Infra:
+    ferretdb: FerretDB
+    nats: NatsServer
+    workdir: Path
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Stack:
+    """Parley's four services as real processes against the test FerretDB and a NATS server."""
+
+    infra: Infra
+    nats: NatsServer
+    name: str = field(default_factory=lambda: unique("t"))
+    realtime_nodes: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "PARLEY_ENV": "test",
+            "PARLEY_MONGODB_URL": self.infra.ferretdb.url,
+            "PARLEY_MONGODB_DB": self.name,
+            "PARLEY_NATS_URL": self.nats.url,
+            "PARLEY_NATS_STREAM": self.name.upper(),
+            "PARLEY_SUBJECT_PREFIX": f"{self.name}.events",
+            "PARLEY_JWT_SECRET": "test-secret-" + "x" * 40,
+            "PARLEY_BCRYPT_ROUNDS": "4",
+            "PARLEY_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def _uvicorn(self, service: str, module: str, port: int, env: dict[str, str] | None = None) -> Process:
+        return Process(
+            service,
+            [sys.executable, "-m", "uvicorn", f"{module}:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port)],
+            self.infra.workdir / f"{self.name}-{service}.log",
+            env={**self.env, **(env or {})},
+        )
+
+    def start(self) -> Stack:
+        self.ports["command"] = free_port()
+        self.ports["query"] = free_port()
+        self.ports["projector"] = free_port()
+        self.processes = [
+            self._uvicorn("command", "command_api.main", self.ports["command"]),
+            self._uvicorn("query", "query_api.main", self.ports["query"]),
+            Process(
+                "projector",
+                [sys.executable, "-m", "projector"],
+                self.infra.workdir / f"{self.name}-projector.log",
+                env={**self.env, "PARLEY_HEALTH_PORT": str(self.ports["projector"])},
+            ),
+        ]
+        for i in range(self.realtime_nodes):
+            key = "realtime" if i == 0 else f"realtime{i + 1}"
+            self.ports[key] = free_port()
+            self.processes.append(self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}))
+        for p in self.processes:
+            p.start()
+        for p in self.processes:
+            self.wait_ready(p.name)
+        return self
+
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
+    def wait_ready(self, name: str, timeout: float = 30.0) -> None:
+        port = self.ports[name]
+        process = self.process(name)
+
+        def ready() -> bool:
+            if not process.running:
+                raise RuntimeError(f"{name} exited:\n{process.tail()}")
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        try:
+            wait_until(ready, timeout=timeout, what=f"{name} ready")
+        except TimeoutError:
+            raise TimeoutError(f"{name} not ready:\n{process.tail()}") from None
+
+    def stop(self) -> None:
+        for p in self.processes:
+            p.stop()
+
+
+async def register(client: httpx.AsyncClient, stack: Stack, name: str = "Test User", **kw: Any) -> dict[str, Any]:
+    """Register a fresh user; returns the response body (user, access_token)."""
+    body = {"name": name, "email": f"{unique('u')}@example.com", "password": "correct horse battery", **kw}
+    response = await client.post(f"{stack.url('command')}/api/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    result["password"] = body["password"]
+    return result
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
