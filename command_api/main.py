@@ -37,9 +37,10 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         app.state.bus = bus
         app.state.store = store
         app.state.recorder = Recorder(store, outbox)
-        app.state.login_throttle = LoginThrottle(
+        app.state.login_throttle = throttle = LoginThrottle(
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
+        await throttle.ensure_indexes()
         try:
             yield
         finally:

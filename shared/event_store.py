@@ -5,28 +5,30 @@ Guarantees, all enforced by unique indexes (no multi-document transactions, whic
   gets a ``ConcurrencyError``.
 - ``idempotency_key`` is unique: a retried command finds the first event instead of appending another. Every
   event has a key (its own id when the command gives none), because FerretDB has no partial indexes.
-- ``position`` is unique and increasing, allocated from a counter document: a global order of the log. Positions
-  can have gaps (an allocation whose insert lost a race), never duplicates.
+- ``position`` is unique: each append takes the last position + 1 and retries when another writer took it first.
+  So positions are gapless and increase in commit order, and a reader that catches up "after position p" never
+  misses an event that commits later with a smaller position. (A counter document with ``$inc`` is not an option:
+  FerretDB applies concurrent ``$inc`` updates non-atomically and loses increments; unique indexes do hold.)
 
 Events are never updated, except for the outbox marker ``published_at``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import Envelope, NewEvent
 
 EVENTS = "events"
-COUNTERS = "counters"
-_POSITION_COUNTER = "events.position"
+_POSITION_ATTEMPTS = 50
 
 
 class ConcurrencyError(Exception):
@@ -49,7 +51,10 @@ class EventStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
         self.events = db[EVENTS]
-        self.counters = db[COUNTERS]
+        # Appends from one process are serialised so they do not race each other for the next position;
+        # races with other processes are settled by the unique index.
+        self._append_lock = asyncio.Lock()
+        self._last_position: int | None = None
 
     async def ensure_indexes(self) -> None:
         await self.events.create_index(
@@ -70,14 +75,13 @@ class EventStore:
             existing = await self.find_by_idempotency_key(key)
             if existing is not None:
                 return AppendResult(existing, created=False)
-        position = await self._next_position()
-        doc = {
+        doc: dict[str, Any] = {
             "_id": new.id,
             "type": new.data.event_type,
             "schema": new.data.schema_version,
             "stream": new.stream,
             "stream_version": expected_version + 1,
-            "position": position,
+            "position": 0,
             "occurred_at": new.occurred_at,
             "actor_id": new.actor_id,
             "correlation_id": new.correlation_id,
@@ -86,16 +90,27 @@ class EventStore:
             "data": new.data.model_dump(mode="python"),
             "published_at": None,
         }
-        try:
-            await self.events.insert_one(doc)
-        except DuplicateKeyError:
-            # The error does not say which index refused (FerretDB omits keyPattern), so look: a used key means
-            # a concurrent retry of the same command won; otherwise the stream moved on.
-            existing = await self.find_by_idempotency_key(key)
-            if existing is not None:
-                return AppendResult(existing, created=False)
-            raise ConcurrencyError(new.stream, expected_version) from None
-        return AppendResult(Envelope.from_document(doc), created=True)
+        async with self._append_lock:
+            for _ in range(_POSITION_ATTEMPTS):
+                if self._last_position is None:
+                    self._last_position = await self.last_position()
+                doc["position"] = self._last_position + 1
+                try:
+                    await self.events.insert_one(doc)
+                except DuplicateKeyError:
+                    # FerretDB does not say which index refused, so look: a used key means a concurrent retry of
+                    # the same command won; a moved stream is a conflict; otherwise another process took the
+                    # position.
+                    existing = await self.find_by_idempotency_key(key)
+                    if existing is not None:
+                        return AppendResult(existing, created=False)
+                    if await self.stream_version(new.stream) > expected_version:
+                        raise ConcurrencyError(new.stream, expected_version) from None
+                    self._last_position = None
+                    continue
+                self._last_position = doc["position"]
+                return AppendResult(Envelope.from_document(doc), created=True)
+        raise RuntimeError("could not allocate an event position")
 
     async def append_next(self, new: NewEvent, *, attempts: int = 20) -> AppendResult:
         """Append at the end of the stream whatever its version, retrying lost races.
@@ -109,21 +124,6 @@ class EventStore:
             except ConcurrencyError:
                 version = await self.stream_version(new.stream)
         raise ConcurrencyError(new.stream, version)
-
-    async def _next_position(self) -> int:
-        for _ in range(3):
-            try:
-                counter = await self.counters.find_one_and_update(
-                    {"_id": _POSITION_COUNTER},
-                    {"$inc": {"value": 1}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-            except DuplicateKeyError:
-                continue  # two first-ever appends raced to create the counter; it exists now
-            assert counter is not None
-            return int(counter["value"])
-        raise RuntimeError("could not allocate an event position")
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events."""

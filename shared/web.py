@@ -77,55 +77,50 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over a limit with 413, checking Content-Length and the bytes actually received."""
+    """Refuses request bodies over a limit with 413, whether or not they declare a Content-Length.
 
-    def __init__(self, app: ASGIApp, *, default_limit: int, limits: Mapping[str, int] | None = None) -> None:
+    Bodies are read (up to the limit) before the app sees them, so the answer is a clean 413 and never a parse
+    error. Paths in ``streamed`` (uploads) are only checked against their declared length here; their handlers
+    count the bytes they stream.
+    """
+
+    def __init__(self, app: ASGIApp, *, default_limit: int, streamed: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.default_limit = default_limit
-        self.limits = dict(limits or {})
-
-    def _limit_for(self, path: str) -> int:
-        for prefix, limit in self.limits.items():
-            if path.startswith(prefix):
-                return limit
-        return self.default_limit
+        self.streamed = dict(streamed or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit_for(scope["path"])
+        path: str = scope["path"]
+        streamed_limit = next((v for k, v in self.streamed.items() if path.startswith(k)), None)
+        limit = streamed_limit if streamed_limit is not None else self.default_limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)
             return
+        if streamed_limit is not None:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
         received = 0
-        response_started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > limit:
                 await _too_large(limit)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
 
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -171,9 +166,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("internal error"), status_code=500)
 
 
-def install_common(app: FastAPI, *, max_body_bytes: int, body_limits: Mapping[str, int] | None = None) -> None:
+def install_common(app: FastAPI, *, max_body_bytes: int, streamed: Mapping[str, int] | None = None) -> None:
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, default_limit=max_body_bytes, limits=body_limits)
+    app.add_middleware(BodySizeLimitMiddleware, default_limit=max_body_bytes, streamed=streamed)
     app.add_middleware(RequestContextMiddleware)
 
 

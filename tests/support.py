@@ -39,7 +39,11 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 15.0, interval
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, interval: float = 0.05, what: str = ""
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    what: str = "",
 ) -> T:
     """Poll ``probe`` until it returns something truthy, with a deadline (never a bare sleep)."""
     deadline = time.monotonic() + timeout
@@ -71,7 +75,7 @@ class Process:
 
     def start(self) -> Process:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             self.args, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
         )
@@ -154,8 +158,16 @@ class NatsServer:
     def _process(self, workdir: Path) -> Process:
         return Process(
             "nats",
-            [str(BIN / "nats-server"), "--jetstream", "--store_dir", str(self.store), "--addr", "127.0.0.1",
-             "--port", str(self.port)],
+            [
+                str(BIN / "nats-server"),
+                "--jetstream",
+                "--store_dir",
+                str(self.store),
+                "--addr",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             workdir / f"nats-{self.port}.log",
         )
 
@@ -220,8 +232,17 @@ class Stack:
     def _uvicorn(self, service: str, module: str, port: int, env: dict[str, str] | None = None) -> Process:
         return Process(
             service,
-            [sys.executable, "-m", "uvicorn", f"{module}:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{module}:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             self.infra.workdir / f"{self.name}-{service}.log",
             env={**self.env, **(env or {})},
         )

@@ -121,10 +121,21 @@ async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
     try:
         # A v1 event as an older release wrote it: no intensity.
         await store.events.insert_one(
-            {"_id": "old-1", "type": "MoodSet", "schema": 1, "stream": "mood:u1", "stream_version": 1,
-             "position": 1_000_000, "occurred_at": now(), "actor_id": "u1", "correlation_id": None,
-             "causation_id": None, "idempotency_key": "event:old-1", "data": {"user_id": "u1", "mood": "calm"},
-             "published_at": None}
+            {
+                "_id": "old-1",
+                "type": "MoodSet",
+                "schema": 1,
+                "stream": "mood:u1",
+                "stream_version": 1,
+                "position": 1_000_000,
+                "occurred_at": now(),
+                "actor_id": "u1",
+                "correlation_id": None,
+                "causation_id": None,
+                "idempotency_key": "event:old-1",
+                "data": {"user_id": "u1", "mood": "calm"},
+                "published_at": None,
+            }
         )
         (event,) = await store.read_stream("mood:u1")
         assert event.schema == 2
@@ -141,3 +152,15 @@ async def test_outbox_marker(store: EventStore) -> None:
     assert [e.id for e in await store.unpublished(limit=10)] == [first.id, second.id]
     await store.mark_published([first.id], now())
     assert [e.id for e in await store.unpublished(limit=10)] == [second.id]
+
+
+async def test_two_stores_on_one_log_never_share_a_position(
+    mongo: AsyncMongoClient[dict[str, Any]], store: EventStore
+) -> None:
+    # Two processes appending at once: each has its own store (and lock) on the same database.
+    other = EventStore(store.db)
+    results = await asyncio.gather(*(s.append_next(presence(f"u{i}")) for i in range(30) for s in (store, other)))
+    positions = sorted(r.event.position for r in results)
+    assert positions == list(range(1, 61))  # unique and gapless
+    read = [e.position async for e in store.read_all()]
+    assert read == positions

@@ -59,5 +59,7 @@ def test_register_decision_is_keyed_by_email() -> None:
     event = register_user(command, user_id="u1", password_hash="hash", correlation_id="req-1")
     assert event.stream == "user:u1"
     assert event.idempotency_key == email_key("ada@example.com") == "user-email:ada@example.com"
-    assert event.data == UserRegistered(user_id="u1", name="Ada Lovelace", email="ada@example.com", password_hash="hash")
+    assert event.data == UserRegistered(
+        user_id="u1", name="Ada Lovelace", email="ada@example.com", password_hash="hash"
+    )
     assert event.correlation_id == "req-1"
