@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from command_api.directory import UserDirectory
+from command_api.rate_limit import TokenBuckets
 from command_api.recorder import Recorder
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
@@ -33,8 +35,20 @@ def _throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
+def _directory(request: Request) -> UserDirectory:
+    directory: UserDirectory = request.app.state.directory
+    return directory
+
+
+def _message_rate(request: Request) -> TokenBuckets:
+    buckets: TokenBuckets = request.app.state.message_rate
+    return buckets
+
+
 SettingsDep = Annotated[CommandSettings, Depends(_settings)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
 RecorderDep = Annotated[Recorder, Depends(_recorder)]
 LoginThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
+DirectoryDep = Annotated[UserDirectory, Depends(_directory)]
+RateLimitDep = Annotated[TokenBuckets, Depends(_message_rate)]

@@ -6,17 +6,21 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from command_api.directory import UserDirectory
+from command_api.domain.messaging import DecisionError
+from command_api.rate_limit import TokenBuckets
 from command_api.recorder import Recorder
-from command_api.routes import auth
+from command_api.routes import auth, messages
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
 from shared.bus import Bus
-from shared.event_store import EventStore
+from shared.event_store import ConcurrencyError, EventStore
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
 from shared.outbox import Outbox
-from shared.web import HealthCheck, health_router, install_common
+from shared.web import HealthCheck, error_body, health_router, install_common
 
 
 def create_app(settings: CommandSettings | None = None) -> FastAPI:
@@ -41,6 +45,8 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
         await throttle.ensure_indexes()
+        app.state.directory = UserDirectory(store)
+        app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)
         try:
             yield
         finally:
@@ -58,6 +64,16 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(auth.router)
+    app.include_router(messages.router)
+
+    @app.exception_handler(DecisionError)
+    async def refused(request: Request, exc: DecisionError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc)), status_code=422)
+
+    @app.exception_handler(ConcurrencyError)
+    async def conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:
+        return JSONResponse(error_body("a concurrent change won; retry"), status_code=409)
+
     app.include_router(health_router(_health_checks))
     return app
 

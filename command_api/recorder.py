@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shared.event_store import AppendResult, EventStore
 from shared.events import NewEvent
 from shared.outbox import Outbox
@@ -12,12 +14,15 @@ class Recorder:
         self.store = store
         self.outbox = outbox
 
-    async def record(self, new: NewEvent, *, expected_version: int | None = None) -> AppendResult:
-        """Append at ``expected_version`` (or at the stream's end when None), then publish if it is new."""
-        if expected_version is None:
-            result = await self.store.append_next(new)
-        else:
-            result = await self.store.append(new, expected_version=expected_version)
+    async def record(self, new: NewEvent, *, expected_version: int) -> AppendResult:
+        """Append at ``expected_version``, then publish if it is new."""
+        return await self._published(await self.store.append(new, expected_version=expected_version))
+
+    async def record_next(self, stream: str, build: Callable[[int], NewEvent]) -> AppendResult:
+        """Append ``build(next version)`` at the end of ``stream``, then publish if it is new."""
+        return await self._published(await self.store.append_next(stream, build))
+
+    async def _published(self, result: AppendResult) -> AppendResult:
         if result.created:
             await self.outbox.publish(result.event)
         return result

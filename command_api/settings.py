@@ -18,6 +18,10 @@ class CommandSettings(Settings):
     login_max_failures: int = 5
     login_window_seconds: int = 900
 
+    # Messages per second a sender may sustain, and the burst allowed above it.
+    message_rate: float = 20.0
+    message_burst: float = 40.0
+
     # JSON command bodies are small; uploads get their own limit.
     max_body_bytes: int = 64 * 1024
 

@@ -1,11 +1,14 @@
-"""Version-guarded writes: applying an event twice, or an older one after a newer one, changes nothing."""
+"""Version-guarded writes: applying an event twice, or an older one after a newer one, changes nothing.
+
+Read by ``_id``, decide in Python, write by ``_id``: safe because one consumer applies a projection's events one at a
+time, and cheap on FerretDB, which answers only ``_id`` lookups from an index.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 
 async def upsert_if_newer(
@@ -21,20 +24,9 @@ async def upsert_if_newer(
 
     ``defaults`` fill a document created here. Returns whether anything was written.
     """
-    update: dict[str, Any] = {"$set": {**fields, version_field: version}}
-    if defaults:
-        update["$setOnInsert"] = {k: v for k, v in defaults.items() if k not in fields}
-    try:
-        result = await collection.update_one(
-            {
-                "_id": doc_id,
-                "$or": [{version_field: {"$exists": False}}, {version_field: {"$lt": version}}],
-            },
-            update,
-            upsert=True,
-        )
-    except DuplicateKeyError:
-        # The filter did not match an existing document, so the upsert tried to create it again: the document
-        # already holds this version or a newer one.
+    doc = await collection.find_one({"_id": doc_id})
+    if doc is not None and doc.get(version_field, 0) >= version:
         return False
-    return result.modified_count > 0 or result.upserted_id is not None
+    merged = {**(defaults or {}), **(doc or {}), **fields, version_field: version, "_id": doc_id}
+    await collection.replace_one({"_id": doc_id}, merged, upsert=True)
+    return True

@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from projector.consumer import Projection, ProjectionConsumer
+from projector.conversations import ConversationsProjection
+from projector.messages import MessagesProjection
 from projector.settings import ProjectorSettings
 from projector.users import UsersProjection
 from shared.bus import Bus
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def projections(views: AsyncDatabase[dict[str, Any]]) -> list[Projection]:
     """Every read model the projector maintains."""
-    return [UsersProjection(views)]
+    return [UsersProjection(views), MessagesProjection(views), ConversationsProjection(views)]
 
 
 def create_app(settings: ProjectorSettings | None = None) -> FastAPI:

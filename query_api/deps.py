@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from query_api.settings import QuerySettings
+from shared.event_store import EventStore
 from shared.web import authenticated_user_id
 
 
@@ -21,6 +22,12 @@ def _views(request: Request) -> AsyncDatabase[dict[str, Any]]:
     return views
 
 
+def _store(request: Request) -> EventStore:
+    store: EventStore = request.app.state.store
+    return store
+
+
 SettingsDep = Annotated[QuerySettings, Depends(_settings)]
 ViewsDep = Annotated[AsyncDatabase[dict[str, Any]], Depends(_views)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
+EventStoreDep = Annotated[EventStore, Depends(_store)]

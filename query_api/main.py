@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from query_api.routes import users
+from query_api.routes import conversations, sync, users
 from query_api.settings import QuerySettings
+from shared.event_store import EventStore
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
 from shared.web import HealthCheck, health_router, install_common
@@ -23,6 +24,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         client = create_client(settings)
         app.state.mongo = client
         app.state.views = client[settings.views_db]
+        # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
+        app.state.store = EventStore(client[settings.mongodb_db])
         try:
             yield
         finally:
@@ -37,6 +40,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(users.router)
+    app.include_router(conversations.router)
+    app.include_router(sync.router)
     app.include_router(health_router(_health_checks))
     return app
 

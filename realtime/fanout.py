@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import socketio
 from nats.aio.msg import Msg
 
-from shared.events import Envelope, UnknownEventType, UserRegistered
+from realtime.connections import user_room
+from shared.conversations import message_payload, read_payload
+from shared.events import Envelope, MessageSent, MessagesRead, UnknownEventType, UserRegistered
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,14 @@ class Fanout:
             log.exception("push failed", extra={"event_id": event.id, "type": event.type})
 
     async def push(self, event: Envelope) -> None:
-        if event.type == UserRegistered.event_type:
+        if event.type == MessageSent.event_type:
+            message = message_payload(event)
+            # Both people, every tab: the sender's other devices see what was sent too.
+            await self._emit("message", message, message["sender_id"], message["receiver_id"])
+        elif event.type == MessagesRead.event_type:
+            receipt = read_payload(event)
+            await self._emit("read", receipt, receipt["peer_id"], receipt["reader_id"])
+        elif event.type == UserRegistered.event_type:
             data = event.decode()
             assert isinstance(data, UserRegistered)
             # Everyone sees a new person appear in the sidebar.
@@ -38,3 +48,6 @@ class Fanout:
                 "user",
                 {"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None},
             )
+
+    async def _emit(self, name: str, payload: dict[str, Any], *user_ids: str) -> None:
+        await self.sio.emit(name, payload, room=[user_room(u) for u in dict.fromkeys(user_ids)])

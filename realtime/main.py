@@ -12,17 +12,19 @@ from fastapi import FastAPI, Request
 from realtime.connections import register_connection_handlers
 from realtime.fanout import Fanout
 from realtime.settings import RealtimeSettings
+from realtime.typing import SIGNAL as TYPING_SIGNAL
+from realtime.typing import TypingRelay
 from shared.bus import Bus
 from shared.logging import configure_logging
 from shared.web import HealthCheck, health_router
 
 
 class _OrjsonPackets:
-    """Socket.IO packet encoding with orjson (datetimes become ISO strings)."""
+    """Socket.IO packet encoding with orjson; datetimes as ISO 8601 with ``Z``, exactly as the HTTP APIs write them."""
 
     @staticmethod
     def dumps(obj: object, *args: object, **kwargs: object) -> str:
-        return orjson.dumps(obj).decode()
+        return orjson.dumps(obj, option=orjson.OPT_UTC_Z).decode()
 
     @staticmethod
     def loads(raw: str | bytes, *args: object, **kwargs: object) -> object:
@@ -46,11 +48,15 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bus = Bus(settings, name=f"{settings.service_name}-{settings.node_id}")
         app.state.bus = bus
+        typing = TypingRelay(sio, bus)
 
         async def subscribe() -> None:
-            # (Re)subscribed on every (re)connect: a plain subscription, so every node gets every event.
-            if getattr(app.state, "subscription", None) is None:
-                app.state.subscription = await bus.subscribe_live(fanout.on_bus_message)
+            # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
+            if getattr(app.state, "subscribed", False):
+                return
+            app.state.subscribed = True
+            await bus.subscribe_live(fanout.on_bus_message)
+            await bus.subscribe_signals(TYPING_SIGNAL, typing.on_signal)
 
         bus.on_ready.append(subscribe)
         bus.start()

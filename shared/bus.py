@@ -164,3 +164,12 @@ class Bus:
     async def subscribe_live(self, callback: Callable[[Msg], Awaitable[None]]) -> Subscription:
         """Every event as it is published, to this process (a plain subscription, not a queue group)."""
         return await self.nc.subscribe(self.all_subjects, cb=callback)
+
+    async def signal(self, name: str, payload: bytes) -> None:
+        """Send an ephemeral signal to every node (plain NATS: at most once, never stored)."""
+        if not self.nc.is_connected:
+            raise BusUnavailable("NATS is not connected")
+        await self.nc.publish(f"{self.settings.live_subject_prefix}.{name}", payload)
+
+    async def subscribe_signals(self, name: str, callback: Callable[[Msg], Awaitable[None]]) -> Subscription:
+        return await self.nc.subscribe(f"{self.settings.live_subject_prefix}.{name}", cb=callback)

@@ -144,6 +144,8 @@ class Envelope:
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
+    # Set on events read from the store once the outbox has published them; not part of the wire format.
+    published: bool = field(default=False, compare=False)
 
     def decode(self) -> EventData:
         """The typed data of this event."""
@@ -181,7 +183,8 @@ class Envelope:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Envelope:
-        return cls.from_mapping(doc, id_key="_id")
+        """From the event store's document (whose ``_id`` is the position)."""
+        return cls.from_mapping(doc, id_key="event_id")
 
     @classmethod
     def from_mapping(cls, obj: dict[str, Any], *, id_key: str) -> Envelope:
@@ -201,4 +204,5 @@ class Envelope:
             correlation_id=obj.get("correlation_id"),
             causation_id=obj.get("causation_id"),
             data=data,
+            published=obj.get("published_at") is not None,
         )

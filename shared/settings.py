@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "PARLEY"
     subject_prefix: str = "chat.events"
+    # Ephemeral signals between realtime nodes (typing): plain NATS, never stored in the stream.
+    live_subject_prefix: str = "chat.live"
 
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     jwt_ttl_seconds: int = 7 * 24 * 3600

@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 USERS = "users"
+MESSAGES = "messages"
+CONVERSATIONS = "conversations"
+
+
+def summary_id(owner_id: str, peer_id: str) -> str:
+    """One conversation summary per owner and peer."""
+    return f"{owner_id}:{peer_id}"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:

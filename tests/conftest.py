@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import socketio
 from pymongo import AsyncMongoClient
 
 from tests.support import FerretDB, Infra, NatsServer, Stack, unique
@@ -30,7 +33,11 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
 @pytest.fixture(scope="session")
 def stack(infra: Infra) -> Iterator[Stack]:
     """The four services, shared by the end-to-end tests (each test makes its own users)."""
-    s = Stack(infra, infra.nats).start()
+    # Two realtime nodes: every push must reach users on either node. A generous message rate so tests that
+    # send hundreds of messages are not throttled (the limit has its own test).
+    s = Stack(
+        infra, infra.nats, realtime_nodes=2, extra_env={"PARLEY_MESSAGE_RATE": "50", "PARLEY_MESSAGE_BURST": "100"}
+    ).start()
     try:
         yield s
     finally:
@@ -55,3 +62,38 @@ def db_name() -> str:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield client
+
+
+SocketFactory = Callable[..., Awaitable[socketio.AsyncClient]]
+
+
+@pytest.fixture
+async def sockets() -> AsyncIterator[SocketFactory]:
+    """Opens Socket.IO clients that record every event they receive in ``client.received``."""
+    opened: list[socketio.AsyncClient] = []
+
+    async def open_socket(
+        url: str,
+        token: str | None,
+        origin: str | None = "http://localhost:8080",
+        transports: list[str] | None = None,
+    ) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(reconnection=False)
+        client.received = []  # type: ignore[attr-defined]
+
+        async def any_event(event: str, data: Any) -> None:
+            client.received.append((event, data))  # type: ignore[attr-defined]
+
+        client.on("*", any_event)
+        opened.append(client)
+        await client.connect(
+            url,
+            auth={"token": token} if token is not None else None,
+            headers={"Origin": origin} if origin else {},
+            transports=transports or ["websocket"],
+            wait_timeout=5,
+        )
+        return client
+
+    yield open_socket
+    await asyncio.gather(*(asyncio.wait_for(c.disconnect(), 3) for c in opened if c.connected), return_exceptions=True)

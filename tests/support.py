@@ -219,9 +219,12 @@ class Stack:
             "PARLEY_NATS_URL": self.nats.url,
             "PARLEY_NATS_STREAM": self.name.upper(),
             "PARLEY_SUBJECT_PREFIX": f"{self.name}.events",
+            "PARLEY_LIVE_SUBJECT_PREFIX": f"{self.name}.live",
             "PARLEY_JWT_SECRET": "test-secret-" + "x" * 40,
             "PARLEY_BCRYPT_ROUNDS": "4",
             "PARLEY_LOG_LEVEL": "INFO",
+            "PARLEY_PING_INTERVAL": "5",
+            "PARLEY_PING_TIMEOUT": "5",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -293,7 +296,10 @@ class Stack:
 
     def stop(self) -> None:
         for p in self.processes:
-            p.stop()
+            if p.running and p.proc is not None:
+                p.proc.send_signal(signal.SIGTERM)
+        for p in self.processes:
+            p.stop(timeout=5)
 
 
 async def register(client: httpx.AsyncClient, stack: Stack, name: str = "Test User", **kw: Any) -> dict[str, Any]:
@@ -308,3 +314,23 @@ async def register(client: httpx.AsyncClient, stack: Stack, name: str = "Test Us
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def send_text(
+    client: httpx.AsyncClient,
+    stack: Stack,
+    sender: dict[str, Any],
+    to: str,
+    text: str,
+    client_msg_id: str | None = None,
+) -> httpx.Response:
+    return await client.post(
+        f"{stack.url('command')}/api/messages",
+        json={"to": to, "type": "text", "text": text, "client_msg_id": client_msg_id or uuid.uuid4().hex},
+        headers=bearer(sender["access_token"]),
+    )
+
+
+def received(socket: Any, event: str) -> list[Any]:
+    """Payloads of ``event`` a test socket has received so far."""
+    return [data for name, data in socket.received if name == event]

@@ -52,7 +52,7 @@ async def register(
 ) -> AuthResponse:
     """Create an account (name, email, password) and return it with an access token."""
     # A cheap early answer; the store's unique key settles concurrent registrations of one email.
-    if await store.find_by_idempotency_key(email_key(body.email)) is not None:
+    if await store.find_by_idempotency_key(email_key(body.email), exhaustive=False) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
     password_hash = await hash_password(body.password, rounds=settings.bcrypt_rounds)
     new = register_user(body, user_id=new_id(), password_hash=password_hash, correlation_id=request_id_var.get())

@@ -1,22 +1,32 @@
-// Placeholder page until the chat features land in src/features/.
-export default function App() {
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { useState } from "react";
+import { AuthProvider, useAuth } from "./features/auth/AuthProvider.tsx";
+import { AuthScreen } from "./features/auth/AuthScreen.tsx";
+import { ChatShell } from "./features/chat/ChatShell.tsx";
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      // The socket keeps the cache fresh; nothing is refetched behind the user's back.
+      queries: { refetchOnWindowFocus: false, gcTime: Number.POSITIVE_INFINITY, retry: 2 },
+      mutations: { retry: false },
+    },
+  });
+}
+
+function Screens() {
+  const { token } = useAuth();
+  return token ? <ChatShell key={token} token={token} /> : <AuthScreen />;
+}
+
+/** `fetch` and `queryClient` are injectable for tests. */
+export default function App({ fetch, queryClient }: { fetch?: typeof globalThis.fetch; queryClient?: QueryClient }) {
+  const [client] = useState(() => queryClient ?? createQueryClient());
   return (
-    <main className="flex min-h-screen items-center justify-center bg-slate-50 px-6 text-slate-800 dark:bg-slate-950 dark:text-slate-100">
-      <section className="w-full max-w-md rounded-2xl border border-slate-200 bg-white p-8 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-        <div className="mb-6 flex items-center gap-3">
-          <span
-            aria-hidden="true"
-            className="flex h-10 w-10 items-center justify-center rounded-xl bg-indigo-600 text-lg font-semibold text-white"
-          >
-            P
-          </span>
-          <h1 className="text-2xl font-semibold tracking-tight">Parley</h1>
-        </div>
-        <p className="text-slate-600 dark:text-slate-400">The chat client is on its way.</p>
-        <p className="mt-2 text-sm text-slate-500">
-          Real-time, one-on-one conversations — just the two of you.
-        </p>
-      </section>
-    </main>
+    <QueryClientProvider client={client}>
+      <AuthProvider fetch={fetch}>
+        <Screens />
+      </AuthProvider>
+    </QueryClientProvider>
   );
 }

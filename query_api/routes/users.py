@@ -1,14 +1,16 @@
-"""Users: yourself, and everyone else for the sidebar."""
+"""Users: yourself, and everyone else for the sidebar with each conversation's summary."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from query_api.deps import CurrentUserId, ViewsDep
-from shared.views import USERS, public_user
+from query_api.deps import CurrentUserId, EventStoreDep, ViewsDep
+from shared.schemas import MessageOut
+from shared.views import CONVERSATIONS, USERS, public_user
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -27,19 +29,49 @@ class Me(User):
 
 class MeResponse(BaseModel):
     user: Me
+    # The log position to start catching up from (GET /api/sync?after=...) after loading the current state.
+    sync_position: int
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    last_message: MessageOut | None = None
+    last_activity_at: datetime | None = None
+    unread: int = 0
+    read_seq: int = 0
+    peer_read_seq: int = 0
+
+
+class SidebarUser(User):
+    conversation: ConversationSummary | None = None
 
 
 @router.get("/me", responses={404: {"description": "Account not projected yet"}})
-async def me(user_id: CurrentUserId, views: ViewsDep) -> MeResponse:
-    """The signed-in user's own profile."""
+async def me(user_id: CurrentUserId, views: ViewsDep, store: EventStoreDep) -> MeResponse:
+    """The signed-in user's own profile, and the position to catch up from."""
+    # Read the position first: anything after it is found by a sync, even if it lands while we read the view.
+    position = await store.last_position()
     doc = await views[USERS].find_one({"_id": user_id})
     if doc is None:
         raise HTTPException(404, "user not found")
-    return MeResponse(user=Me(**public_user(doc), email=doc["email"]))
+    return MeResponse(user=Me(**public_user(doc), email=doc["email"]), sync_position=position)
+
+
+def _sidebar_order(entry: SidebarUser) -> tuple[float, str, str]:
+    activity = entry.conversation.last_activity_at if entry.conversation else None
+    return (-activity.timestamp() if activity else float("inf"), entry.name.casefold(), entry.id)
 
 
 @router.get("/users")
-async def users(user_id: CurrentUserId, views: ViewsDep) -> list[User]:
-    """Every other user, for the sidebar, sorted by name."""
-    cursor = views[USERS].find({"_id": {"$ne": user_id}}).sort([("name_key", 1), ("_id", 1)])
-    return [User(**public_user(doc)) async for doc in cursor]
+async def users(user_id: CurrentUserId, views: ViewsDep) -> list[SidebarUser]:
+    """Every other user, most recent conversation first, then by name."""
+    summaries: dict[str, dict[str, Any]] = {
+        doc["peer_id"]: doc async for doc in views[CONVERSATIONS].find({"owner_id": user_id})
+    }
+    entries = []
+    async for doc in views[USERS].find({"_id": {"$ne": user_id}}):
+        summary = summaries.get(doc["_id"])
+        entries.append(
+            SidebarUser(**public_user(doc), conversation=ConversationSummary(**summary) if summary else None)
+        )
+    return sorted(entries, key=_sidebar_order)

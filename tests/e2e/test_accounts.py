@@ -204,7 +204,14 @@ async def test_users_lists_everyone_else(http: httpx.AsyncClient, stack: Stack) 
     users = await eventually(bob_visible, what="bob in ada's sidebar")
     assert all(u["id"] != ada["user"]["id"] for u in users)
     entry = next(u for u in users if u["id"] == bob["user"]["id"])
-    assert entry == {"id": bob["user"]["id"], "name": "Bob 😀", "avatar": None, "online": False, "last_seen": None}
+    assert entry == {
+        "id": bob["user"]["id"],
+        "name": "Bob 😀",
+        "avatar": None,
+        "online": False,
+        "last_seen": None,
+        "conversation": None,
+    }
     me = await http.get(f"{stack.url('query')}/api/me", headers=bearer(bob["access_token"]))
     assert me.json()["user"]["email"] == bob["user"]["email"]
 

@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import socketio
 
+from tests.conftest import SocketFactory
 from tests.support import Stack, eventually, register
-
-SocketFactory = Callable[..., Awaitable[socketio.AsyncClient]]
-
-
-@pytest.fixture
-async def sockets() -> AsyncIterator[SocketFactory]:
-    opened: list[socketio.AsyncClient] = []
-
-    async def open_socket(
-        url: str, token: str | None, origin: str | None = "http://localhost:8080", transports: list[str] | None = None
-    ) -> socketio.AsyncClient:
-        client = socketio.AsyncClient(reconnection=False)
-        client.received = []  # type: ignore[attr-defined]
-
-        @client.on("*")  # type: ignore[untyped-decorator]
-        async def any_event(event: str, data: Any) -> None:
-            client.received.append((event, data))  # type: ignore[attr-defined]
-
-        opened.append(client)
-        headers = {"Origin": origin} if origin else {}
-        await client.connect(
-            url,
-            auth={"token": token} if token is not None else None,
-            headers=headers,
-            transports=transports or ["websocket"],
-            wait_timeout=5,
-        )
-        return client
-
-    yield open_socket
-    await asyncio.gather(*(c.disconnect() for c in opened if c.connected))
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from shared.event_store import ConcurrencyError, EventStore
+from shared.event_store import ConcurrencyError, EventStore, position_id
 from shared.events import EVENT_TYPES, UPCASTERS, EventData, NewEvent, PresenceChanged, UserRegistered, now
 
 
@@ -69,20 +69,24 @@ async def test_idempotent_append_returns_the_first_event(store: EventStore) -> N
 
 
 async def test_concurrent_retries_of_one_command_append_once(store: EventStore) -> None:
-    results = await asyncio.gather(*(store.append_next(presence("u1", idempotency_key="same")) for _ in range(8)))
+    results = await asyncio.gather(
+        *(store.append_next("presence:u1", lambda _v: presence("u1", idempotency_key="same")) for _ in range(8))
+    )
     assert sum(r.created for r in results) == 1
     assert len({r.event.id for r in results}) == 1
     assert len(await store.read_stream("presence:u1")) == 1
 
 
 async def test_append_next_under_contention_keeps_every_event(store: EventStore) -> None:
-    results = await asyncio.gather(*(store.append_next(presence("u1")) for _ in range(20)))
+    results = await asyncio.gather(*(store.append_next("presence:u1", lambda _v: presence("u1")) for _ in range(20)))
     assert sorted(r.event.stream_version for r in results) == list(range(1, 21))
     assert len({r.event.position for r in results}) == 20
 
 
 async def test_read_all_in_position_order_after_a_position(store: EventStore) -> None:
-    appended = [(await store.append_next(presence(f"u{i % 3}"))).event for i in range(12)]
+    appended = [
+        (await store.append_next(f"presence:u{i % 3}", lambda _v, i=i: presence(f"u{i % 3}"))).event for i in range(12)
+    ]
     everything = [e async for e in store.read_all()]
     assert [e.id for e in everything] == [e.id for e in appended]
     positions = [e.position for e in everything]
@@ -122,12 +126,13 @@ async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
         # A v1 event as an older release wrote it: no intensity.
         await store.events.insert_one(
             {
-                "_id": "old-1",
+                "_id": position_id(1),
+                "event_id": "old-1",
                 "type": "MoodSet",
                 "schema": 1,
                 "stream": "mood:u1",
                 "stream_version": 1,
-                "position": 1_000_000,
+                "position": 1,
                 "occurred_at": now(),
                 "actor_id": "u1",
                 "correlation_id": None,
@@ -140,7 +145,9 @@ async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
         (event,) = await store.read_stream("mood:u1")
         assert event.schema == 2
         assert event.decode() == MoodSet(user_id="u1", mood="calm", intensity=1)
-        stored = await store.events.find_one({"_id": "old-1"})
+        assert [e.id async for e in store.read_all()] == ["old-1"]
+        assert (await store.at(1)) == event
+        stored = await store.events.find_one({"_id": position_id(1)})
         assert stored is not None and stored["schema"] == 1  # the log itself is never rewritten
     finally:
         del EVENT_TYPES["MoodSet"], UPCASTERS[("MoodSet", 1)]
@@ -149,9 +156,31 @@ async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
 async def test_outbox_marker(store: EventStore) -> None:
     first = (await store.append(presence("u1"), expected_version=0)).event
     second = (await store.append(presence("u1"), expected_version=1)).event
-    assert [e.id for e in await store.unpublished(limit=10)] == [first.id, second.id]
-    await store.mark_published([first.id], now())
-    assert [e.id for e in await store.unpublished(limit=10)] == [second.id]
+    assert [e.published for e in await store.read_from(0, limit=10)] == [False, False]
+    await store.mark_published([first.position], now())
+    assert [e.published for e in await store.read_from(0, limit=10)] == [True, False]
+    assert [e.id for e in await store.read_from(first.position, limit=10)] == [second.id]
+
+
+async def test_head_position_is_found_past_a_stale_hint(store: EventStore) -> None:
+    for i in range(37):
+        await store.append(presence(f"u{i}"), expected_version=0)
+    assert await store.last_position() == 37  # no hint at all
+    await store.remember_head(5)
+    assert await EventStore(store.db).last_position() == 37
+
+
+async def test_events_concerning_a_user(store: EventStore) -> None:
+    for i in range(10):
+        await store.append(presence(f"u{i}"), expected_version=0)
+    matches, reached = await store.concerning(
+        "u3", after_position=0, types=["PresenceChanged"], limit=10, max_scanned=100
+    )
+    assert [e.data["user_id"] for e in matches] == ["u3"] and reached == 10
+    matches, reached = await store.concerning(
+        "u9", after_position=0, types=["PresenceChanged"], limit=10, max_scanned=4
+    )
+    assert matches == [] and reached == 4
 
 
 async def test_two_stores_on_one_log_never_share_a_position(
@@ -159,7 +188,9 @@ async def test_two_stores_on_one_log_never_share_a_position(
 ) -> None:
     # Two processes appending at once: each has its own store (and lock) on the same database.
     other = EventStore(store.db)
-    results = await asyncio.gather(*(s.append_next(presence(f"u{i}")) for i in range(30) for s in (store, other)))
+    results = await asyncio.gather(
+        *(s.append_next(f"presence:u{i}", lambda _v, i=i: presence(f"u{i}")) for i in range(30) for s in (store, other))
+    )
     positions = sorted(r.event.position for r in results)
     assert positions == list(range(1, 61))  # unique and gapless
     read = [e.position async for e in store.read_all()]

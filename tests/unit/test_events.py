@@ -43,7 +43,8 @@ def test_unknown_type_is_an_error() -> None:
 
 def _doc(**overrides: Any) -> dict[str, Any]:
     return {
-        "_id": "e1",
+        "_id": "0000000000000007",
+        "event_id": "e1",
         "type": "UserRegistered",
         "schema": 1,
         "stream": "user:u1",

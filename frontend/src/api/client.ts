@@ -1,0 +1,140 @@
+import { ApiError, NetworkError, parseRetryAfter } from "./errors.ts";
+import type {
+  AuthResponse,
+  ErrorBody,
+  Media,
+  MeResponse,
+  Message,
+  MessagesPage,
+  Read,
+  SendMessageBody,
+  SyncResponse,
+  UserEntry,
+} from "./types.ts";
+import { uploadFile, type UploadHandle } from "./upload.ts";
+
+export type ApiClientOptions = {
+  /** The current bearer token, or null when signed out. */
+  getToken: () => string | null;
+  /** Called with the token that an authenticated call was refused with (401): that session is over. */
+  onUnauthorized?: (token: string) => void;
+  fetch?: typeof fetch;
+  baseUrl?: string;
+};
+
+/** A small typed client for the routes in docs/api.md. */
+export class ApiClient {
+  private readonly options: ApiClientOptions;
+
+  constructor(options: ApiClientOptions) {
+    this.options = options;
+  }
+
+  register(body: { name: string; email: string; password: string }): Promise<AuthResponse> {
+    return this.request<AuthResponse>("POST", "/api/auth/register", body, { auth: false });
+  }
+
+  login(body: { email: string; password: string }): Promise<AuthResponse> {
+    return this.request<AuthResponse>("POST", "/api/auth/login", body, { auth: false });
+  }
+
+  me(): Promise<MeResponse> {
+    return this.request<MeResponse>("GET", "/api/me");
+  }
+
+  users(): Promise<UserEntry[]> {
+    return this.request<UserEntry[]>("GET", "/api/users");
+  }
+
+  messages(peerId: string, before: number | null, limit = 50): Promise<MessagesPage> {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (before !== null) params.set("before", String(before));
+    return this.request<MessagesPage>(
+      "GET",
+      `/api/conversations/${encodeURIComponent(peerId)}/messages?${params}`,
+    );
+  }
+
+  async sendMessage(body: SendMessageBody): Promise<Message> {
+    const answer = await this.request<{ message: Message }>("POST", "/api/messages", body);
+    return answer.message;
+  }
+
+  async markRead(peerId: string, upToSeq: number): Promise<Read> {
+    const answer = await this.request<{ read: Read }>("POST", "/api/messages/read", {
+      peer_id: peerId,
+      up_to_seq: upToSeq,
+    });
+    return answer.read;
+  }
+
+  sync(after: number, limit = 200): Promise<SyncResponse> {
+    const params = new URLSearchParams({ after: String(after), limit: String(limit) });
+    return this.request<SyncResponse>("GET", `/api/sync?${params}`);
+  }
+
+  /** Upload one file with progress; `handle.abort()` cancels it. */
+  upload(file: File, onProgress: (fraction: number) => void): UploadHandle<Media> {
+    const token = this.options.getToken();
+    const handle = uploadFile<{ media: Media }>(`${this.base}/api/uploads`, file, { token, onProgress });
+    const promise = handle.promise.then(
+      (answer) => answer.media,
+      (error: unknown) => {
+        this.noticeUnauthorized(error, token);
+        throw error;
+      },
+    );
+    return { promise, abort: handle.abort };
+  }
+
+  private get base(): string {
+    return this.options.baseUrl ?? "";
+  }
+
+  private noticeUnauthorized(error: unknown, token: string | null): void {
+    if (token && error instanceof ApiError && error.status === 401) this.options.onUnauthorized?.(token);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    { auth = true }: { auth?: boolean } = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = auth ? this.options.getToken() : null;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const doFetch = this.options.fetch ?? fetch;
+    let response: Response;
+    try {
+      response = await doFetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new NetworkError();
+    }
+    if (!response.ok) {
+      const error = new ApiError(
+        response.status,
+        await readJson<ErrorBody>(response),
+        parseRetryAfter(response.headers.get("Retry-After")),
+      );
+      this.noticeUnauthorized(error, token);
+      throw error;
+    }
+    return (await readJson<T>(response)) as T;
+  }
+}
+
+async function readJson<T>(response: Response): Promise<T | null> {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}

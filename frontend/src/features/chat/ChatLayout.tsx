@@ -1,0 +1,83 @@
+import { useQuery } from "@tanstack/react-query";
+import { errorMessage } from "../../api/errors.ts";
+import type { Me, UserEntry } from "../../api/types.ts";
+import { useApi, useAuth } from "../auth/AuthProvider.tsx";
+import { ConversationPane } from "../conversation/ConversationPane.tsx";
+import { mergeUsersRefetch, queryKeys } from "../realtime/cache.ts";
+import { ConnectionBanner } from "../realtime/ConnectionBanner.tsx";
+import { Sidebar } from "../sidebar/Sidebar.tsx";
+import { useSelectedPeer } from "./useSelectedPeer.ts";
+
+/**
+ * Sidebar and conversation side by side; on a phone-width screen one at a time
+ * (the list, or the open conversation with a Back button).
+ */
+export function ChatLayout({ me }: { me: Me }) {
+  const api = useApi();
+  const { logOut } = useAuth();
+  const [selectedId, select] = useSelectedPeer();
+  const users = useQuery({
+    queryKey: queryKeys.users,
+    queryFn: () => api.users(),
+    staleTime: Number.POSITIVE_INFINITY,
+    // A refetch may lag what live events already showed: keep the newer summaries.
+    structuralSharing: (old, fresh) => mergeUsersRefetch(old as UserEntry[] | undefined, fresh as UserEntry[]),
+  });
+  const peer = selectedId ? users.data?.find((u) => u.id === selectedId) : undefined;
+  const showConversation = selectedId !== null;
+
+  return (
+    <div className="flex h-dvh flex-col bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
+      <ConnectionBanner />
+      <div className="flex min-h-0 flex-1">
+        <div
+          className={`h-full w-full border-slate-200 md:block md:w-80 md:shrink-0 md:border-r lg:w-96 dark:border-slate-800 ${
+            showConversation ? "hidden" : "block"
+          }`}
+        >
+          <Sidebar
+            me={me}
+            users={users.data}
+            loading={users.isPending}
+            error={users.error ? errorMessage(users.error) : null}
+            selectedId={selectedId}
+            onSelect={select}
+            onLogOut={logOut}
+          />
+        </div>
+        <main className={`min-w-0 flex-1 ${showConversation ? "block" : "hidden md:block"}`}>
+          {peer ? (
+            <ConversationPane key={peer.id} peer={peer} me={me} onBack={() => select(null)} />
+          ) : (
+            <EmptyPane
+              state={!showConversation ? "none" : users.isPending ? "loading" : "unknown"}
+              onBack={() => select(null)}
+            />
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function EmptyPane({ state, onBack }: { state: "none" | "loading" | "unknown"; onBack: () => void }) {
+  return (
+    <div className="flex h-full flex-col items-center justify-center gap-2 px-6 text-center text-slate-500 dark:text-slate-400">
+      {state === "loading" && <p>Loading…</p>}
+      {state === "none" && (
+        <>
+          <p className="text-lg font-medium text-slate-700 dark:text-slate-200">Pick someone to talk to</p>
+          <p className="text-sm">Your conversations are on the left. Everything is one-on-one.</p>
+        </>
+      )}
+      {state === "unknown" && (
+        <>
+          <p className="text-lg font-medium text-slate-700 dark:text-slate-200">This conversation is not available</p>
+          <button type="button" onClick={onBack} className="text-sm font-medium text-indigo-600 hover:underline">
+            Back to conversations
+          </button>
+        </>
+      )}
+    </div>
+  );
+}

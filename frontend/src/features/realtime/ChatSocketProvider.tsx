@@ -1,0 +1,177 @@
+import { useQueryClient } from "@tanstack/react-query";
+import {
+  createContext,
+  use,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from "react";
+import { io, type Socket } from "socket.io-client";
+import type { Me, Message, Presence, Read, Typing, User, UserEntry } from "../../api/types.ts";
+import { useApi } from "../auth/AuthProvider.tsx";
+import { useOutbox } from "../composer/OutboxProvider.tsx";
+import { applyPresence, queryKeys, updateMe, upsertUser } from "./cache.ts";
+import { applyMessagesToCache, applyReadsToCache } from "./applyToCache.ts";
+import { SyncEngine } from "./syncEngine.ts";
+import { TypingStore } from "./typingStore.ts";
+
+export type ConnectionStatus = "connecting" | "connected" | "disconnected";
+
+type ServerEvents = {
+  message: (message: Message) => void;
+  read: (read: Read) => void;
+  typing: (typing: Typing) => void;
+  presence: (presence: Presence) => void;
+  user: (user: User) => void;
+};
+type ClientEvents = { typing: (payload: { to: string }) => void };
+type ChatSocket = Socket<ServerEvents, ClientEvents>;
+
+export type ChatSocketValue = {
+  status: ConnectionStatus;
+  /** True once the socket has been connected at least once (so a drop is news). */
+  everConnected: boolean;
+  sendTyping: (peerId: string) => void;
+  typing: TypingStore;
+};
+
+/** Exported for tests, which provide a fixed value. */
+export const ChatSocketContext = createContext<ChatSocketValue | null>(null);
+
+const TYPING_EVERY_MS = 2000;
+const RETRY_MS = 3000;
+
+/** One Socket.IO connection per session; its events update the query cache. */
+export function ChatSocketProvider({
+  token,
+  me,
+  syncPosition,
+  children,
+}: {
+  token: string;
+  me: Me;
+  syncPosition: number;
+  children: ReactNode;
+}) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const { confirm } = useOutbox();
+  const [status, setStatus] = useState<ConnectionStatus>("connecting");
+  const [everConnected, setEverConnected] = useState(false);
+  const [typing] = useState(() => new TypingStore());
+  const socketRef = useRef<ChatSocket | null>(null);
+  const lastTypingSent = useRef(new Map<string, number>());
+  const meId = me.id;
+
+  // The starting position is read once: later renders must not rewind the cursor.
+  const startPosition = useRef(syncPosition);
+
+  useEffect(() => {
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    let connects = 0;
+    const applyMessages = (messages: Message[]) => {
+      applyMessagesToCache(queryClient, messages, meId);
+      confirm(messages.filter((m) => m.sender_id === meId).map((m) => m.client_msg_id));
+      for (const m of messages) if (m.sender_id !== meId) typing.stopped(m.sender_id);
+    };
+    const engine = new SyncEngine(startPosition.current, {
+      fetchSync: (after) => api.sync(after),
+      applyMessages,
+      applyReads: (reads) => applyReadsToCache(queryClient, reads, meId),
+      onError: () => {
+        retryTimer = setTimeout(() => {
+          if (socket.connected) void engine.connected();
+        }, RETRY_MS);
+      },
+    });
+
+    const socket: ChatSocket = io({ auth: { token }, transports: ["websocket"] });
+    socketRef.current = socket;
+
+    // The server refused us or dropped us on purpose: find out whether the session is
+    // over (a 401 logs out), otherwise try again.
+    const recheck = () => {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        api.me().then(
+          () => socket.connect(),
+          () => {
+            if (!socket.connected) socket.connect();
+          },
+        );
+      }, RETRY_MS);
+    };
+
+    socket.on("connect", () => {
+      connects++;
+      setStatus("connected");
+      setEverConnected(true);
+      void engine.connected();
+      // Presence changed while we were away; the list merges without losing newer summaries.
+      if (connects > 1) void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+    });
+    socket.on("disconnect", (reason) => {
+      engine.disconnected();
+      setStatus("disconnected");
+      if (reason === "io server disconnect") recheck();
+    });
+    socket.on("connect_error", () => {
+      setStatus("disconnected");
+      if (!socket.active) recheck();
+    });
+    socket.on("message", (message) => engine.liveMessage(message));
+    socket.on("read", (read) => engine.liveRead(read));
+    socket.on("typing", ({ from }) => {
+      if (from !== meId) typing.typing(from);
+    });
+    socket.on("presence", (presence) => {
+      queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? applyPresence(old, presence) : old));
+    });
+    socket.on("user", (user) => {
+      queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? upsertUser(old, user, meId) : old));
+      queryClient.setQueryData<{ user: Me; sync_position?: number }>(queryKeys.me, (old) =>
+        old ? { ...old, user: updateMe(old.user, user) } : old,
+      );
+    });
+
+    return () => {
+      clearTimeout(retryTimer);
+      socket.removeAllListeners();
+      socket.disconnect();
+      socketRef.current = null;
+    };
+  }, [api, queryClient, confirm, typing, token, meId]);
+
+  useEffect(() => () => typing.dispose(), [typing]);
+
+  const sendTyping = useCallback((peerId: string) => {
+    const socket = socketRef.current;
+    if (!socket?.connected) return;
+    const now = Date.now();
+    if (now - (lastTypingSent.current.get(peerId) ?? 0) < TYPING_EVERY_MS) return;
+    lastTypingSent.current.set(peerId, now);
+    socket.emit("typing", { to: peerId });
+  }, []);
+
+  const value = useMemo(
+    () => ({ status, everConnected, sendTyping, typing }),
+    [status, everConnected, sendTyping, typing],
+  );
+  return <ChatSocketContext value={value}>{children}</ChatSocketContext>;
+}
+
+export function useChatSocket(): ChatSocketValue {
+  const value = use(ChatSocketContext);
+  if (!value) throw new Error("useChatSocket needs a <ChatSocketProvider>");
+  return value;
+}
+
+/** Whether `peerId` is typing to me right now. */
+export function usePeerTyping(peerId: string): boolean {
+  const { typing } = useChatSocket();
+  return useSyncExternalStore(typing.subscribe, () => typing.isTyping(peerId));
+}

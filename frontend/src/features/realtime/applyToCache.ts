@@ -1,0 +1,42 @@
+import type { QueryClient } from "@tanstack/react-query";
+import type { Message, Read, UserEntry } from "../../api/types.ts";
+import {
+  applyMessageToUsers,
+  applyReadToUsers,
+  bySeq,
+  mergeById,
+  peerOf,
+  queryKeys,
+} from "./cache.ts";
+
+/** Put messages (from the API, the socket or a sync) into every cached view that shows them. */
+export function applyMessagesToCache(queryClient: QueryClient, messages: readonly Message[], meId: string): void {
+  if (messages.length === 0) return;
+  const byPeer = new Map<string, Message[]>();
+  for (const message of messages) {
+    const peerId = peerOf(message, meId);
+    byPeer.set(peerId, [...(byPeer.get(peerId) ?? []), message]);
+  }
+  for (const [peerId, list] of byPeer) {
+    // Kept apart from the history pages, so a message that arrives while the history is
+    // still loading (or before the read model has it) is never lost.
+    queryClient.setQueryData<Message[]>(queryKeys.live(peerId), (old) => mergeById(old ?? [], list));
+  }
+  const users = queryClient.getQueryData<UserEntry[]>(queryKeys.users);
+  if (!users) return;
+  const ordered = [...messages].sort(bySeq);
+  queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) =>
+    old ? ordered.reduce((acc, m) => applyMessageToUsers(acc, m, meId), old) : old,
+  );
+  // A message from someone the list does not know yet (their `user` event was missed).
+  if ([...byPeer.keys()].some((peerId) => !users.some((u) => u.id === peerId))) {
+    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
+  }
+}
+
+export function applyReadsToCache(queryClient: QueryClient, reads: readonly Read[], meId: string): void {
+  if (reads.length === 0) return;
+  queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) =>
+    old ? reads.reduce((acc, r) => applyReadToUsers(acc, r, meId), old) : old,
+  );
+}

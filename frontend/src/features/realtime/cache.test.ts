@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { BOB, ME, message, read, summary, user } from "../../test/fixtures.ts";
+import {
+  applyMessageToUsers,
+  applyPresence,
+  applyReadToUsers,
+  flattenPages,
+  mergeById,
+  mergeUsersRefetch,
+  upsertUser,
+  type MessagesData,
+} from "./cache.ts";
+
+describe("mergeById", () => {
+  it("adds new messages in seq order and ignores ids it already has", () => {
+    const m1 = message({ seq: 1 });
+    const m2 = message({ seq: 2 });
+    const m3 = message({ seq: 3 });
+    const merged = mergeById([m1, m3], [m3, m2, m2]);
+    expect(merged.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("returns the same array when nothing is new (no re-render)", () => {
+    const list = [message({ seq: 1 })];
+    expect(mergeById(list, [...list])).toBe(list);
+  });
+});
+
+describe("flattenPages", () => {
+  it("orders pages oldest first and drops an id seen on two pages", () => {
+    const shared = message({ seq: 3 });
+    const data: MessagesData = {
+      pageParams: [null, 3],
+      pages: [
+        { messages: [shared, message({ seq: 4 })], next_before: 3 },
+        { messages: [message({ seq: 1 }), message({ seq: 2 }), shared], next_before: null },
+      ],
+    };
+    expect(flattenPages(data).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("applyMessageToUsers", () => {
+  const users = [user({ id: BOB, name: "Bob", conversation: summary({ read_seq: 2 }) })];
+
+  it("sets the preview and activity time and counts a peer's message as unread", () => {
+    const m = message({ seq: 3, sent_at: "2026-03-02T11:00:00Z" });
+    const [bob] = applyMessageToUsers(users, m, ME);
+    expect(bob?.conversation?.last_message?.id).toBe(m.id);
+    expect(bob?.conversation?.last_activity_at).toBe("2026-03-02T11:00:00Z");
+    expect(bob?.conversation?.unread).toBe(1);
+  });
+
+  it("is idempotent: the same message from the socket and a sync counts once", () => {
+    const m = message({ seq: 3 });
+    const once = applyMessageToUsers(users, m, ME);
+    const twice = applyMessageToUsers(once, m, ME);
+    expect(twice).toBe(once);
+    expect(twice[0]?.conversation?.unread).toBe(1);
+  });
+
+  it("does not count my own messages as unread", () => {
+    const mine = message({ seq: 3, sender_id: ME, receiver_id: BOB });
+    expect(applyMessageToUsers(users, mine, ME)[0]?.conversation?.unread).toBe(0);
+  });
+
+  it("starts a summary for a first conversation", () => {
+    const fresh = [user({ id: BOB, name: "Bob" })];
+    const [bob] = applyMessageToUsers(fresh, message({ seq: 1 }), ME);
+    expect(bob?.conversation).toMatchObject({ unread: 1, read_seq: 0 });
+  });
+});
+
+describe("applyReadToUsers", () => {
+  it("moves the peer's read mark (my messages become seen), never backwards", () => {
+    const users = [user({ id: BOB, name: "Bob", conversation: summary({ peer_read_seq: 5 }) })];
+    expect(applyReadToUsers(users, read({ up_to_seq: 7 }), ME)[0]?.conversation?.peer_read_seq).toBe(7);
+    expect(applyReadToUsers(users, read({ up_to_seq: 3 }), ME)).toBe(users);
+  });
+
+  it("clears my unread count when I read up to the last message (e.g. in another tab)", () => {
+    const last = message({ seq: 4 });
+    const users = [user({ id: BOB, name: "Bob", conversation: summary({ last_message: last, unread: 2 }) })];
+    const mine = read({ up_to_seq: 4, reader_id: ME, peer_id: BOB });
+    expect(applyReadToUsers(users, mine, ME)[0]?.conversation).toMatchObject({ unread: 0, read_seq: 4 });
+  });
+});
+
+describe("presence and new users", () => {
+  it("updates online and last seen", () => {
+    const users = [user({ id: BOB, name: "Bob" })];
+    const [bob] = applyPresence(users, { user_id: BOB, online: true, last_seen: null });
+    expect(bob?.online).toBe(true);
+  });
+
+  it("adds a new user once, and never adds me", () => {
+    const users = [user({ id: BOB, name: "Bob" })];
+    const carol = { id: "carol", name: "Carol", avatar: null, online: false, last_seen: null };
+    const added = upsertUser(users, carol, ME);
+    expect(added.map((u) => u.name)).toEqual(["Bob", "Carol"]);
+    expect(upsertUser(added, { ...carol, name: "Caroline" }, ME).map((u) => u.name)).toEqual(["Bob", "Caroline"]);
+    expect(upsertUser(users, { ...carol, id: ME }, ME)).toBe(users);
+  });
+});
+
+describe("mergeUsersRefetch", () => {
+  it("keeps a newer live summary when the refetched read model lags", () => {
+    const live = [user({ id: BOB, name: "Bob", conversation: summary({ last_message: message({ seq: 9 }), unread: 1 }) })];
+    const stale = [
+      user({ id: BOB, name: "Bob", online: true, conversation: summary({ last_message: message({ seq: 8 }) }) }),
+    ];
+    const [bob] = mergeUsersRefetch(live, stale);
+    expect(bob?.online).toBe(true);
+    expect(bob?.conversation?.last_message?.seq).toBe(9);
+    expect(bob?.conversation?.unread).toBe(1);
+  });
+});

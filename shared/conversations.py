@@ -1,0 +1,55 @@
+"""Conversation ids and the shapes of messages and reads as clients see them (built from events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import Envelope, MessageSent, MessagesRead
+
+
+def conversation_id(user_a: str, user_b: str) -> str:
+    """One stream per pair, whoever writes first: ``dm:<smaller id>:<larger id>``."""
+    low, high = sorted((user_a, user_b))
+    return f"dm:{low}:{high}"
+
+
+def participants(conversation: str) -> tuple[str, str]:
+    _, low, high = conversation.split(":", 2)
+    return low, high
+
+
+def reads_stream(conversation: str, reader_id: str) -> str:
+    """A reader's receipts live in their own stream, so a conversation's version stays its message count."""
+    return f"reads:{conversation}:{reader_id}"
+
+
+def message_payload(event: Envelope) -> dict[str, Any]:
+    """The client's ``Message`` from a ``MessageSent`` event (media URLs are signed by whoever serves it)."""
+    data = event.decode()
+    assert isinstance(data, MessageSent)
+    return {
+        "id": data.message_id,
+        "seq": data.seq,
+        "position": event.position,
+        "conversation_id": data.conversation_id,
+        "sender_id": data.sender_id,
+        "receiver_id": data.receiver_id,
+        "type": data.type,
+        "text": data.text,
+        "media": data.media,
+        "client_msg_id": data.client_msg_id,
+        "sent_at": data.sent_at,
+    }
+
+
+def read_payload(event: Envelope) -> dict[str, Any]:
+    data = event.decode()
+    assert isinstance(data, MessagesRead)
+    return {
+        "conversation_id": data.conversation_id,
+        "reader_id": data.reader_id,
+        "peer_id": data.peer_id,
+        "up_to_seq": data.up_to_seq,
+        "read_at": data.read_at,
+        "position": event.position,
+    }

@@ -1,0 +1,141 @@
+"""The chat client in a real browser against the real stack."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.browser.conftest import PASSWORD, PageFactory, Web, person, sign_up, sync_api, unique_name
+
+expect = sync_api.expect
+
+
+def messages(page: Any) -> Any:
+    return page.get_by_test_id("message")
+
+
+def test_sign_up_shows_field_errors_then_the_session_survives_a_reload(new_page: PageFactory) -> None:
+    page = new_page()
+    page.goto("/")
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Name").fill("Erin")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert").filter(has_text="8 characters")).to_be_visible()
+
+    email = sign_up(page, unique_name("Erin"))
+    page.reload()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_label("Name").fill("Erin again")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("already exists")
+
+    page.get_by_role("button", name="Log in").click()  # back to the log-in form
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_two_people_chat_live_with_unread_typing_and_seen(new_page: PageFactory) -> None:
+    alice, bob = new_page(), new_page()
+    alice_name, bob_name = unique_name("Alice"), unique_name("Bob")
+    sign_up(alice, alice_name)
+    sign_up(bob, bob_name)
+
+    # Bob registered after Alice's list loaded: he appears without a reload.
+    person(alice, bob_name).click()
+    alice.get_by_label("Message").fill("Hello Bob 👋")
+    alice.get_by_role("button", name="Send").click()
+    expect(messages(alice)).to_have_text(["Hello Bob 👋"])
+
+    expect(person(bob, alice_name).get_by_test_id("unread")).to_contain_text("1")
+    person(bob, alice_name).click()
+    expect(messages(bob)).to_have_text(["Hello Bob 👋"])
+    expect(alice.get_by_text("Seen", exact=True)).to_be_visible()
+
+    bob.get_by_label("Message").press_sequentially("Hi Alice")
+    expect(alice.get_by_text(f"{bob_name} is typing…")).to_be_visible()
+    bob.get_by_label("Message").press("Shift+Enter")
+    bob.get_by_label("Message").press_sequentially("two lines")
+    bob.get_by_label("Message").press("Enter")
+    expect(messages(alice)).to_have_text(["Hello Bob 👋", "Hi Alice\ntwo lines"])
+    expect(messages(bob)).to_have_count(2)
+
+
+def test_missed_messages_fill_in_exactly_once_after_a_reconnect(web: Web, new_page: PageFactory) -> None:
+    alice = web.register(unique_name("Alice"))
+    bob = web.register(unique_name("Bob"))
+    web.send_text(bob, alice["user"]["id"], "before the drop")
+    page = new_page(token=alice["access_token"])
+    sockets: list[Any] = []
+    blocked = {"on": False}
+
+    def route(ws: Any) -> None:
+        if blocked["on"]:
+            ws.close()
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    page.goto("/")
+    person(page, bob["user"]["name"]).click()
+    expect(messages(page)).to_have_text(["before the drop"])
+    expect(page.get_by_role("status")).to_have_count(0)
+
+    blocked["on"] = True
+    for ws in sockets:
+        ws.close()
+    expect(page.get_by_role("status")).to_contain_text("Reconnecting")
+    for i in range(3):
+        web.send_text(bob, alice["user"]["id"], f"missed {i}")
+    blocked["on"] = False
+
+    expect(messages(page)).to_have_text(["before the drop", "missed 0", "missed 1", "missed 2"], timeout=20_000)
+    expect(page.get_by_role("status")).to_have_count(0)
+    web.send_text(bob, alice["user"]["id"], "live again")
+    expect(messages(page)).to_have_count(5)
+
+
+def test_older_history_loads_on_scroll_without_duplicates(web: Web, new_page: PageFactory) -> None:
+    alice = web.register(unique_name("Alice"))
+    bob = web.register(unique_name("Bob"))
+    for i in range(1, 121):
+        web.send_text(bob if i % 2 else alice, (alice if i % 2 else bob)["user"]["id"], f"message {i}")
+    page = new_page(token=alice["access_token"])
+    page.goto("/")
+    person(page, bob["user"]["name"]).click()
+    expect(messages(page).last).to_have_text("message 120")
+    history = page.get_by_role("list", name="History").locator("xpath=..")
+    for _ in range(20):
+        if messages(page).count() >= 120:
+            break
+        history.evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_timeout(300)
+    expect(messages(page)).to_have_count(120)
+    expect(messages(page).first).to_have_text("message 1")
+
+
+def test_phone_width_shows_the_list_or_the_conversation(web: Web, new_page: PageFactory) -> None:
+    alice = web.register(unique_name("Alice"))
+    bob = web.register(unique_name("Bob"))
+    page = new_page(width=390, height=844, token=alice["access_token"])
+    page.goto("/")
+    person(page, bob["user"]["name"]).click()
+    expect(page.get_by_label("Message")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search people")).to_be_hidden()
+    page.get_by_role("button", name="Back").click()
+    expect(person(page, bob["user"]["name"])).to_be_visible()
+    expect(page.get_by_label("Message")).to_have_count(0)

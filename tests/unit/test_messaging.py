@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from command_api.domain.messaging import (
+    DecisionError,
+    MarkRead,
+    SendMessage,
+    mark_read,
+    message_key,
+    send_message,
+)
+from shared.conversations import conversation_id, participants, reads_stream
+from shared.events import MessageSent, MessagesRead
+
+
+def text(**kw: object) -> SendMessage:
+    return SendMessage.model_validate({"to": "bob", "type": "text", "text": "hi", "client_msg_id": "c1", **kw})
+
+
+def test_conversation_id_is_the_same_from_both_sides() -> None:
+    assert conversation_id("b", "a") == conversation_id("a", "b") == "dm:a:b"
+    assert participants("dm:a:b") == ("a", "b")
+
+
+def test_text_is_trimmed() -> None:
+    assert text(text="  hello \n").text == "hello"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"text": ""},
+        {"text": "  \n "},
+        {"text": "x" * 10_001},
+        {"text": "a\x00b"},
+        {"type": "gif"},
+        {"type": "image", "text": ""},
+        {"media_id": "m1"},
+        {"client_msg_id": ""},
+        {"to": ""},
+    ],
+)
+def test_invalid_commands(overrides: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        text(**overrides)
+
+
+def test_media_message_may_have_a_caption() -> None:
+    command = text(type="image", media_id="m1", text=" look ")
+    assert command.text == "look" and command.media_id == "m1"
+
+
+def test_send_message_decision() -> None:
+    event = send_message(text(), sender_id="alice", seq=7, media=None, correlation_id="r")
+    assert event.stream == "dm:alice:bob"
+    assert event.idempotency_key == message_key("alice", "c1")
+    assert isinstance(event.data, MessageSent)
+    assert (event.data.seq, event.data.sender_id, event.data.receiver_id) == (7, "alice", "bob")
+
+
+def test_cannot_message_yourself() -> None:
+    with pytest.raises(DecisionError):
+        send_message(text(to="alice"), sender_id="alice", seq=1, media=None, correlation_id=None)
+
+
+def test_mark_read_moves_forward_only() -> None:
+    command = MarkRead(peer_id="bob", up_to_seq=3)
+    event = mark_read(command, reader_id="alice", last_seq=5, previous_up_to=1, correlation_id=None)
+    assert event is not None and event.stream == reads_stream("dm:alice:bob", "alice")
+    assert isinstance(event.data, MessagesRead) and event.data.up_to_seq == 3
+    assert mark_read(command, reader_id="alice", last_seq=5, previous_up_to=3, correlation_id=None) is None
+    with pytest.raises(DecisionError):
+        mark_read(
+            MarkRead(peer_id="bob", up_to_seq=6), reader_id="alice", last_seq=5, previous_up_to=0, correlation_id=None
+        )
