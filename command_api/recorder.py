@@ -14,9 +14,10 @@ class Recorder:
         self.store = store
         self.outbox = outbox
 
-    async def record(self, new: NewEvent, *, expected_version: int) -> AppendResult:
+    async def record(self, new: NewEvent, *, expected_version: int, remember_key: bool = False) -> AppendResult:
         """Append at ``expected_version``, then publish if it is new."""
-        return await self._published(await self.store.append(new, expected_version=expected_version))
+        result = await self.store.append(new, expected_version=expected_version, remember_key=remember_key)
+        return await self._published(result)
 
     async def record_next(self, stream: str, build: Callable[[int], NewEvent]) -> AppendResult:
         """Append ``build(next version)`` at the end of ``stream``, then publish if it is new."""

@@ -26,8 +26,8 @@ class Projection(Protocol):
 
     async def ensure_indexes(self) -> None: ...
 
-    async def apply(self, event: Envelope) -> None:
-        """Apply one event; must be idempotent and tolerate events of other streams in any order."""
+    async def apply_batch(self, events: list[Envelope]) -> None:
+        """Apply events in order; must be idempotent and tolerate events of other streams in any order."""
 
 
 class ProjectionConsumer:
@@ -68,31 +68,43 @@ class ProjectionConsumer:
                 await asyncio.sleep(1.0)
 
     async def handle_batch(self, messages: list[Msg]) -> None:
-        highest = 0
+        """Apply a fetched batch at once; if that fails, one by one, so one poison event cannot stop the rest."""
+        decoded: list[tuple[Msg, Envelope]] = []
         for msg in messages:
-            position = await self.handle(msg)
-            highest = max(highest, position or 0)
-        if highest:
+            try:
+                decoded.append((msg, Envelope.from_json(msg.data)))
+            except Exception as exc:
+                await self.park(msg, None, f"undecodable: {exc!r}")
+                await msg.term()
+        if not decoded:
+            return
+        try:
+            await self.projection.apply_batch([event for _, event in decoded])
+        except ConnectionFailure as exc:
+            log.warning("database unreachable, will retry", extra={"error": repr(exc)})
+            await asyncio.gather(*(msg.nak(delay=1.0) for msg, _ in decoded))
+            return
+        except Exception:
+            log.warning("batch failed, applying its events one by one", exc_info=True)
+            applied = [event for msg, event in decoded if await self.handle_one(msg, event)]
+        else:
+            await asyncio.gather(*(msg.ack() for msg, _ in decoded))
+            applied = [event for _, event in decoded]
+        if applied:
             await self.checkpoints.update_one(
                 {"_id": self.projection.name},
-                {"$max": {"position": highest}, "$set": {"updated_at": now()}},
+                {"$max": {"position": max(e.position for e in applied)}, "$set": {"updated_at": now()}},
                 upsert=True,
             )
 
-    async def handle(self, msg: Msg) -> int | None:
-        """Apply one message; returns its position when applied."""
+    async def handle_one(self, msg: Msg, event: Envelope) -> bool:
+        """Apply one event; returns whether it was applied (and acked)."""
         try:
-            event = Envelope.from_json(msg.data)
-        except Exception as exc:
-            await self.park(msg, None, f"undecodable: {exc!r}")
-            await msg.term()
-            return None
-        try:
-            await self.projection.apply(event)
+            await self.projection.apply_batch([event])
         except ConnectionFailure as exc:
             log.warning("database unreachable, will retry", extra={"event_id": event.id, "error": repr(exc)})
             await msg.nak(delay=1.0)
-            return None
+            return False
         except Exception as exc:
             deliveries = msg.metadata.num_delivered or 1
             if deliveries >= self.max_deliver:
@@ -105,9 +117,9 @@ class ProjectionConsumer:
                     extra={"event_id": event.id, "deliveries": deliveries, "error": repr(exc)},
                 )
                 await msg.nak(delay=0.5 * deliveries)
-            return None
+            return False
         await msg.ack()
-        return event.position
+        return True
 
     async def park(self, msg: Msg, event: Envelope | None, reason: str) -> None:
         await self.parked.insert_one(

@@ -7,12 +7,14 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from projector.bulk import load_many, replace_all
 from shared.conversations import message_payload
 from shared.events import Envelope, MessageSent, MessagesRead
 from shared.views import CONVERSATIONS, summary_id
 
 # Unread seqs kept per summary; past this the count shows as this many (a badge says "999+" anyway).
 MAX_UNREAD_TRACKED = 1000
+_CACHE_MAX = 50_000
 
 
 def _empty(owner_id: str, peer_id: str, conversation_id: str) -> dict[str, Any]:
@@ -32,10 +34,9 @@ def _empty(owner_id: str, peer_id: str, conversation_id: str) -> dict[str, Any]:
 
 
 class ConversationsProjection:
-    """Read-modify-write per summary is safe: one consumer applies this projection's events one at a time.
-
-    Every change is a max or a set union, so applying an event twice, or events of the two streams (messages and
-    receipts) in either order, ends in the same document.
+    """Every change is a max or a set union, so applying an event twice, or events of the two streams (messages
+    and receipts) in either order, ends in the same document. One consumer owns this view, so it keeps the
+    summaries it has written in memory and writes each batch's changes at once.
     """
 
     name = "conversations"
@@ -43,43 +44,61 @@ class ConversationsProjection:
 
     def __init__(self, views: AsyncDatabase[dict[str, Any]]) -> None:
         self.summaries = views[CONVERSATIONS]
+        self._cache: dict[str, dict[str, Any]] = {}
 
     async def ensure_indexes(self) -> None:
         await self.summaries.create_index([("owner_id", ASCENDING)], name="owner")
 
-    async def apply(self, event: Envelope) -> None:
-        if event.type == MessageSent.event_type:
-            await self.on_message_sent(event)
-        elif event.type == MessagesRead.event_type:
-            await self.on_messages_read(event)
+    async def apply_batch(self, events: list[Envelope]) -> None:
+        relevant = [e for e in events if e.type in (MessageSent.event_type, MessagesRead.event_type)]
+        if not relevant:
+            return
+        if len(self._cache) > _CACHE_MAX:
+            self._cache.clear()
+        ids = []
+        for event in relevant:
+            a, b = _pair(event)
+            ids += [summary_id(a, b), summary_id(b, a)]
+        await load_many(self.summaries, ids, self._cache)
+        changed: dict[str, dict[str, Any]] = {}
+        for event in relevant:
+            if event.type == MessageSent.event_type:
+                self._on_message_sent(event, changed)
+            else:
+                self._on_messages_read(event, changed)
+        for doc in changed.values():
+            doc["unread_seqs"] = sorted(s for s in doc["unread_seqs"] if s > doc["read_seq"])[-MAX_UNREAD_TRACKED:]
+            doc["unread"] = len(doc["unread_seqs"])
+        await replace_all(self.summaries, list(changed.values()))
 
-    async def _load(self, owner_id: str, peer_id: str, conversation_id: str) -> dict[str, Any]:
-        doc = await self.summaries.find_one({"_id": summary_id(owner_id, peer_id)})
-        return doc or _empty(owner_id, peer_id, conversation_id)
+    def _doc(self, owner: str, peer: str, conversation_id: str, changed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        key = summary_id(owner, peer)
+        doc = self._cache.get(key) or _empty(owner, peer, conversation_id)
+        self._cache[key] = changed[key] = doc
+        return doc
 
-    async def _save(self, doc: dict[str, Any]) -> None:
-        doc["unread_seqs"] = sorted(s for s in doc["unread_seqs"] if s > doc["read_seq"])[-MAX_UNREAD_TRACKED:]
-        doc["unread"] = len(doc["unread_seqs"])
-        await self.summaries.replace_one({"_id": doc["_id"]}, doc, upsert=True)
-
-    async def on_message_sent(self, event: Envelope) -> None:
+    def _on_message_sent(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
         data = event.decode()
         assert isinstance(data, MessageSent)
         payload = message_payload(event)
         for owner, peer in ((data.sender_id, data.receiver_id), (data.receiver_id, data.sender_id)):
-            doc = await self._load(owner, peer, data.conversation_id)
+            doc = self._doc(owner, peer, data.conversation_id, changed)
             if data.seq > doc["last_seq"]:
                 doc.update(last_message=payload, last_seq=data.seq, last_activity_at=data.sent_at)
             if owner == data.receiver_id and data.seq > doc["read_seq"] and data.seq not in doc["unread_seqs"]:
                 doc["unread_seqs"].append(data.seq)
-            await self._save(doc)
 
-    async def on_messages_read(self, event: Envelope) -> None:
+    def _on_messages_read(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
         data = event.decode()
         assert isinstance(data, MessagesRead)
-        mine = await self._load(data.reader_id, data.peer_id, data.conversation_id)
+        mine = self._doc(data.reader_id, data.peer_id, data.conversation_id, changed)
         mine["read_seq"] = max(mine["read_seq"], data.up_to_seq)
-        await self._save(mine)
-        theirs = await self._load(data.peer_id, data.reader_id, data.conversation_id)
+        theirs = self._doc(data.peer_id, data.reader_id, data.conversation_id, changed)
         theirs["peer_read_seq"] = max(theirs["peer_read_seq"], data.up_to_seq)
-        await self._save(theirs)
+
+
+def _pair(event: Envelope) -> tuple[str, str]:
+    data = event.data
+    if event.type == MessageSent.event_type:
+        return data["sender_id"], data["receiver_id"]
+    return data["reader_id"], data["peer_id"]

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from projector.bulk import insert_new
 from shared.conversations import message_payload
 from shared.events import Envelope, MessageSent
 from shared.views import MESSAGES
@@ -24,11 +25,11 @@ class MessagesProjection:
             [("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="conversation_seq"
         )
 
-    async def apply(self, event: Envelope) -> None:
-        if event.type == MessageSent.event_type:
-            await self.on_message_sent(event)
-
-    async def on_message_sent(self, event: Envelope) -> None:
-        payload = message_payload(event)
-        # Keyed by message id: applying it again writes the same document.
-        await self.messages.replace_one({"_id": payload.pop("id")}, payload, upsert=True)
+    async def apply_batch(self, events: list[Envelope]) -> None:
+        docs = []
+        for event in events:
+            if event.type == MessageSent.event_type:
+                payload = message_payload(event)
+                docs.append({"_id": payload.pop("id"), **payload})
+        # Keyed by message id: a message applied again is skipped.
+        await insert_new(self.messages, docs)

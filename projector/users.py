@@ -4,41 +4,63 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from projector.guards import upsert_if_newer
+from projector.bulk import load_many, replace_all
 from shared.events import Envelope, UserRegistered
 from shared.views import USERS
 
+_CACHE_MAX = 100_000
+
 
 class UsersProjection:
+    """Profile fields are guarded by ``profile_version`` (the user stream's version), so old or repeated events
+    change nothing."""
+
     name = "users"
     collections: tuple[str, ...] = (USERS,)
 
     def __init__(self, views: AsyncDatabase[dict[str, Any]]) -> None:
         self.users = views[USERS]
+        self._cache: dict[str, dict[str, Any]] = {}
 
     async def ensure_indexes(self) -> None:
-        await self.users.create_index([("name_key", ASCENDING), ("_id", ASCENDING)], name="by_name")
+        pass
 
-    async def apply(self, event: Envelope) -> None:
-        if event.type == UserRegistered.event_type:
-            await self.on_user_registered(event)
+    async def apply_batch(self, events: list[Envelope]) -> None:
+        relevant = [e for e in events if e.type == UserRegistered.event_type]
+        if not relevant:
+            return
+        if len(self._cache) > _CACHE_MAX:
+            self._cache.clear()
+        await load_many(self.users, [e.data["user_id"] for e in relevant], self._cache)
+        changed: dict[str, dict[str, Any]] = {}
+        for event in relevant:
+            self.on_user_registered(event, changed)
+        await replace_all(self.users, list(changed.values()))
 
-    async def on_user_registered(self, event: Envelope) -> None:
+    def _doc(self, user_id: str, changed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        doc = self._cache.get(user_id) or {
+            "_id": user_id,
+            "name": "",
+            "email": "",
+            "avatar": None,
+            "online": False,
+            "last_seen": None,
+            "profile_version": 0,
+        }
+        self._cache[user_id] = changed[user_id] = doc
+        return doc
+
+    def on_user_registered(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
         data = event.decode()
         assert isinstance(data, UserRegistered)
-        await upsert_if_newer(
-            self.users,
-            data.user_id,
-            version_field="profile_version",
-            version=event.stream_version,
-            fields={
-                "name": data.name,
-                "name_key": data.name.casefold(),
-                "email": data.email,
-                "registered_at": event.occurred_at,
-            },
-            defaults={"avatar": None, "online": False, "last_seen": None},
+        doc = self._doc(data.user_id, changed)
+        if doc["profile_version"] >= event.stream_version:
+            return
+        doc.update(
+            name=data.name,
+            email=data.email,
+            registered_at=event.occurred_at,
+            profile_version=event.stream_version,
         )

@@ -10,12 +10,13 @@ Guarantees, enforced by unique indexes (no multi-document transactions, which Fe
   "after position p" never misses an event that commits later with a smaller position. (A counter document with
   ``$inc`` is no option: FerretDB applies concurrent ``$inc`` updates non-atomically and loses increments.)
 
-Access paths are chosen for FerretDB 1.24, whose SQLite backend answers only ``_id`` equality from an index (every
-other filter or sort scans the collection): hot paths read by ``_id`` (a position, an idempotency key in ``keys``,
-a marker in ``meta``) and cache what they learn; scans are left to cache misses, replay and audit. On MongoDB the
-secondary indexes serve those too.
+Access paths are chosen for FerretDB 1.24 on SQLite, which enforces unique indexes on insert but answers every
+query, update and delete by scanning the whole collection (even ``_id`` lookups). So the hot paths never read the
+event collection: this process caches the stream heads and recent idempotency keys it learns, registration keys
+are remembered in the small ``event_keys`` collection, and the outbox works on its own small collection. Scans of
+the log are left to cache misses, conflicts, catch-up, replay and audit. On MongoDB the indexes serve all of them.
 
-Events are never updated, except for the outbox marker ``published_at``.
+Events are never updated or deleted.
 """
 
 from __future__ import annotations
@@ -25,28 +26,27 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.events import Envelope, NewEvent
+from shared.events import Envelope, NewEvent, position_id
 
 EVENTS = "events"
 KEYS = "event_keys"
 META = "event_meta"
+OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
-_CACHE_MAX = 100_000
-_PROBE_CHUNK = 32
+_CACHE_MAX = 20_000
 # The fields that tie a chat event to a user: its author, a message's receiver, a receipt's peer.
 SYNC_FIELDS = ("actor_id", "data.receiver_id", "data.peer_id")
 
 
-def position_id(position: int) -> str:
-    """The ``_id`` of the event at ``position``: zero-padded so that string order is position order."""
-    return f"{position:016d}"
+def outbox_entry_id(position: int, event_id: str) -> str:
+    """Unique per attempt: two processes trying one position never collide here, only in ``events``."""
+    return f"{position_id(position)}:{event_id}"
 
 
 class ConcurrencyError(Exception):
@@ -65,8 +65,8 @@ class AppendResult:
     created: bool
 
 
-class _Lru(OrderedDict[str, Any]):
-    def remember(self, key: str, value: Any) -> None:
+class _Lru(OrderedDict[str, Envelope]):
+    def remember(self, key: str, value: Envelope) -> None:
         self[key] = value
         self.move_to_end(key)
         if len(self) > _CACHE_MAX:
@@ -79,12 +79,14 @@ class EventStore:
         self.events = db[EVENTS]
         self.keys = db[KEYS]
         self.meta = db[META]
+        self.outbox = db[OUTBOX]
         # Appends from one process are serialised so they do not race each other for the next position;
         # races with other processes are settled by the unique _id.
         self._append_lock = asyncio.Lock()
         self._last_position: int | None = None
-        # The last event this process saw per stream: appending at the end usually needs no read first.
+        # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
+        self._by_key = _Lru()
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def ensure_indexes(self) -> None:
@@ -99,11 +101,12 @@ class EventStore:
 
     # -- appending ----------------------------------------------------------------------------------------------
 
-    async def append(self, new: NewEvent, *, expected_version: int) -> AppendResult:
+    async def append(self, new: NewEvent, *, expected_version: int, remember_key: bool = False) -> AppendResult:
         """Append ``new`` as version ``expected_version + 1`` of its stream.
 
-        Returns the stored event, or the event first stored under the same idempotency key.
-        Raises ``ConcurrencyError`` when the stream is no longer at ``expected_version``.
+        Returns the stored event, or the event first stored under the same idempotency key. Raises
+        ``ConcurrencyError`` when the stream is no longer at ``expected_version``. ``remember_key`` keeps the
+        key in ``event_keys`` for lookups that must stay fast for ever (one account per email).
         """
         key = new.idempotency_key or f"event:{new.id}"
         doc: dict[str, Any] = {
@@ -118,24 +121,23 @@ class EventStore:
             "causation_id": new.causation_id,
             "idempotency_key": key,
             "data": new.data.model_dump(mode="python"),
-            "published_at": None,
         }
         async with self._append_lock:
             for _ in range(_POSITION_ATTEMPTS):
                 position = (await self._cached_last_position()) + 1
                 doc.update(_id=position_id(position), position=position)
+                # The outbox entry goes first, so an appended event always has one (a stale entry whose event
+                # never made it is dropped by the relay).
+                entry = outbox_entry_id(position, new.id)
+                await self.outbox.insert_one({"_id": entry, "position": position, "at": new.occurred_at})
                 try:
                     await self.events.insert_one(doc)
                 except DuplicateKeyError:
-                    # The error does not say which index refused (FerretDB omits it), so look, cheapest first.
-                    if await self.events.find_one({"_id": position_id(position)}, projection={"_id": 1}):
-                        self._last_position = await self._probe_head(position)  # another process took it
-                        continue
-                    existing = await self.find_by_idempotency_key(key, exhaustive=True)
-                    if existing is not None:
-                        return AppendResult(existing, created=False)
-                    self._heads.pop(new.stream, None)
-                    raise ConcurrencyError(new.stream, expected_version) from None
+                    await self.outbox.delete_one({"_id": entry})
+                    outcome = await self._explain_conflict(new, expected_version, position, key)
+                    if isinstance(outcome, Envelope):
+                        return AppendResult(outcome, created=False)
+                    continue
                 self._last_position = position
                 break
             else:
@@ -143,9 +145,25 @@ class EventStore:
         event = Envelope.from_document(doc)
         self._heads.remember(new.stream, event)
         if new.idempotency_key is not None:
-            # An accelerator for lookups by key; the unique index above is what enforces it.
-            await self.keys.replace_one({"_id": key}, {"_id": key, "position": position}, upsert=True)
+            self._by_key.remember(key, event)
+            if remember_key:
+                await self.keys.insert_one({"_id": key, "event": doc})
         return AppendResult(event, created=True)
+
+    async def _explain_conflict(self, new: NewEvent, expected_version: int, position: int, key: str) -> Envelope | None:
+        """After a refused insert: the earlier event under the key, None to retry at another position, or raise.
+
+        FerretDB does not say which unique index refused, so look (these are scans, but only on conflicts).
+        """
+        existing = await self.find_by_idempotency_key(key, exhaustive=True)
+        if existing is not None:
+            return existing
+        taken = await self.events.find_one({"stream": new.stream, "stream_version": expected_version + 1})
+        if taken is not None:
+            self._heads.pop(new.stream, None)
+            raise ConcurrencyError(new.stream, expected_version)
+        self._last_position = await self._scan_head(position)  # another process took the position
+        return None
 
     async def append_next(self, stream: str, build: Callable[[int], NewEvent], *, attempts: int = 50) -> AppendResult:
         """Append ``build(version)`` at the end of ``stream`` whatever its version, retrying lost races.
@@ -172,11 +190,11 @@ class EventStore:
             self._last_position = await self.last_position()
         return self._last_position
 
-    # -- reading one stream -------------------------------------------------------------------------------------
+    # -- reading one stream or key ------------------------------------------------------------------------------
 
     async def last_event(self, stream: str) -> Envelope | None:
         """The stream's newest event (from this process's cache when it appended or read it last)."""
-        cached: Envelope | None = self._heads.get(stream)
+        cached = self._heads.get(stream)
         if cached is not None:
             return cached
         doc = await self.events.find_one({"stream": stream}, sort=[("stream_version", DESCENDING)])
@@ -200,22 +218,20 @@ class EventStore:
     async def find_by_idempotency_key(self, key: str, *, exhaustive: bool = True) -> Envelope | None:
         """The event stored under ``key``.
 
-        The marker in ``keys`` answers by ``_id``. Without one (its writer is between the two writes, or stopped
-        there) an exhaustive lookup asks the log itself and restores the marker; a quick one (a pre-check before
-        an append, which the unique index backs anyway) answers None.
+        Answers from this process's memory, then from ``event_keys``. A quick lookup stops there (a pre-check
+        before an append, which the unique index backs anyway); an exhaustive one asks the log itself.
         """
+        cached = self._by_key.get(key)
+        if cached is not None:
+            return cached
         marker = await self.keys.find_one({"_id": key})
-        if marker is not None:
-            found = await self.at(int(marker["position"]))
-            if found is not None:
-                return found
-        if not exhaustive:
-            return None
-        doc = await self.events.find_one({"idempotency_key": key})
+        doc = marker["event"] if marker is not None else None
+        if doc is None and exhaustive:
+            doc = await self.events.find_one({"idempotency_key": key})
         if doc is None:
             return None
         event = Envelope.from_document(doc)
-        await self.keys.replace_one({"_id": key}, {"_id": key, "position": event.position}, upsert=True)
+        self._by_key.remember(key, event)
         return event
 
     # -- reading by position ------------------------------------------------------------------------------------
@@ -224,20 +240,6 @@ class EventStore:
         doc = await self.events.find_one({"_id": position_id(position)})
         return Envelope.from_document(doc) if doc else None
 
-    async def read_from(self, after_position: int, *, limit: int) -> list[Envelope]:
-        """Up to ``limit`` events after ``after_position``, by ``_id`` (gapless positions: stop at the first hole)."""
-        found: list[Envelope] = []
-        next_position = after_position + 1
-        while len(found) < limit:
-            wanted = range(next_position, next_position + min(_PROBE_CHUNK, limit - len(found)))
-            docs = await asyncio.gather(*(self.events.find_one({"_id": position_id(p)}) for p in wanted))
-            for doc in docs:
-                if doc is None:
-                    return found
-                found.append(Envelope.from_document(doc))
-            next_position = wanted.stop
-        return found
-
     async def read_all(
         self,
         *,
@@ -245,84 +247,42 @@ class EventStore:
         types: Sequence[str] | None = None,
         batch_size: int = 1000,
         until_position: int | None = None,
+        limit: int = 0,
     ) -> AsyncIterator[Envelope]:
-        """Every event after ``after_position`` in position order, optionally only some types (one scan)."""
+        """Every event after ``after_position`` in position order, optionally only some types (one query)."""
         id_filter: dict[str, str] = {"$gt": position_id(after_position)}
         if until_position is not None:
             id_filter["$lte"] = position_id(until_position)
         query: dict[str, Any] = {"_id": id_filter}
         if types:
             query["type"] = {"$in": list(types)}
-        cursor = self.events.find(query, batch_size=batch_size).sort("_id", ASCENDING)
+        cursor = self.events.find(query, batch_size=batch_size).sort("_id", ASCENDING).limit(limit)
         async for doc in cursor:
             yield Envelope.from_document(doc)
 
     async def concerning(
-        self, user_id: str, *, after_position: int, types: Iterable[str], limit: int, max_scanned: int = 2000
-    ) -> tuple[list[Envelope], int]:
-        """Events of ``types`` after a position that concern ``user_id``, in position order.
-
-        Walks the log forward by position, at most ``max_scanned`` events per call; returns the matches and the
-        position it got to (call again from there while it is behind the head).
-        """
-        wanted = set(types)
-        matches: list[Envelope] = []
-        reached = after_position
-        while len(matches) < limit and reached - after_position < max_scanned:
-            batch = await self.read_from(reached, limit=min(256, max_scanned - (reached - after_position)))
-            if not batch:
-                break
-            for event in batch:
-                reached = event.position
-                if event.type in wanted and _concerns(event, user_id):
-                    matches.append(event)
-                    if len(matches) == limit:
-                        break
-        return matches, reached
+        self, user_id: str, *, after_position: int, types: Iterable[str], limit: int
+    ) -> list[Envelope]:
+        """Events of ``types`` after a position that concern ``user_id``, in position order, at most ``limit``."""
+        query: dict[str, Any] = {
+            "_id": {"$gt": position_id(after_position)},
+            "type": {"$in": list(types)},
+            "$or": [{field: user_id} for field in SYNC_FIELDS],
+        }
+        cursor = self.events.find(query).sort("_id", ASCENDING).limit(limit)
+        return [Envelope.from_document(doc) async for doc in cursor]
 
     async def last_position(self) -> int:
-        """The head of the log: the hint in ``meta``, then probes by ``_id`` past it."""
+        """The head of the log: the hint in ``meta``, then one query past it."""
         hint = await self.meta.find_one({"_id": "head"})
-        return await self._probe_head(int(hint["position"]) if hint else 0)
+        return await self._scan_head(int(hint["position"]) if hint else 0)
 
-    async def _probe_head(self, known: int) -> int:
-        """The last position, given that ``known`` is taken (or 0): gallop forward, then bisect, by ``_id``."""
-
-        async def taken(position: int) -> bool:
-            return await self.events.find_one({"_id": position_id(position)}, projection={"_id": 1}) is not None
-
-        low, step = known, 1
-        while await taken(low + step):
-            low, step = low + step, step * 2
-        high = low + step  # free
-        while high - low > 1:
-            middle = (low + high) // 2
-            if await taken(middle):
-                low = middle
-            else:
-                high = middle
-        return low
+    async def _scan_head(self, at_least: int) -> int:
+        doc = await self.events.find_one(
+            {"_id": {"$gte": position_id(at_least)}}, projection={"_id": 1}, sort=[("_id", DESCENDING)]
+        )
+        return int(doc["_id"]) if doc else 0
 
     async def remember_head(self, position: int) -> None:
-        """Move the head hint forward (a hint only: readers probe past it)."""
-        await self.meta.update_one({"_id": "head"}, {"$max": {"position": position}}, upsert=True)
-
-    # -- outbox -------------------------------------------------------------------------------------------------
-
-    async def mark_published(self, positions: Iterable[int], at: datetime) -> None:
-        await asyncio.gather(
-            *(self.events.update_one({"_id": position_id(p)}, {"$set": {"published_at": at}}) for p in positions)
-        )
-
-    async def outbox_cursor(self) -> int:
-        """Every event up to this position is known to be published."""
-        doc = await self.meta.find_one({"_id": "outbox"})
-        return int(doc["position"]) if doc else 0
-
-    async def save_outbox_cursor(self, position: int) -> None:
-        await self.meta.update_one({"_id": "outbox"}, {"$max": {"position": position}}, upsert=True)
-
-
-def _concerns(event: Envelope, user_id: str) -> bool:
-    data = event.data
-    return event.actor_id == user_id or data.get("receiver_id") == user_id or data.get("peer_id") == user_id
+        """Move the head hint forward (a hint only: readers look past it)."""
+        await self.meta.replace_one({"_id": "head"}, {"_id": "head", "position": position}, upsert=True)

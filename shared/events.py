@@ -104,6 +104,11 @@ def upcast(event_type: str, schema: int, data: dict[str, Any]) -> tuple[int, dic
     return schema, data
 
 
+def position_id(position: int) -> str:
+    """The event store's ``_id`` for a position: zero-padded so that string order is position order."""
+    return f"{position:016d}"
+
+
 def now() -> datetime:
     """The current UTC time at millisecond precision (what BSON dates keep), so round trips are exact."""
     t = datetime.now(UTC)
@@ -144,8 +149,11 @@ class Envelope:
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
-    # Set on events read from the store once the outbox has published them; not part of the wire format.
-    published: bool = field(default=False, compare=False)
+
+    @property
+    def position_key(self) -> str:
+        """The store's ``_id`` for this event."""
+        return position_id(self.position)
 
     def decode(self) -> EventData:
         """The typed data of this event."""
@@ -204,5 +212,4 @@ class Envelope:
             correlation_id=obj.get("correlation_id"),
             causation_id=obj.get("causation_id"),
             data=data,
-            published=obj.get("published_at") is not None,
         )

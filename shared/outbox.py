@@ -1,11 +1,11 @@
 """The outbox relay: every appended event reaches the bus, in position order, even across a NATS outage.
 
-The command side appends first, then hands the event to ``Outbox.publish``. While the bus works and nothing is
-waiting, the event is published at once (low latency) and marked ``published_at`` in the background. When a
-publish fails, the outbox switches to catch-up mode: new events are left to a single relay loop that walks the log
-by position from its cursor (everything before it is published) and publishes, in order, every event not yet
-marked, until it reaches the head. The same walk, run every few seconds, picks up events a crashed process
-appended but never published. Duplicates are harmless: ``Nats-Msg-Id`` dedupes and consumers are idempotent.
+The store writes an outbox entry (in the small ``outbox`` collection) before each event. After the append, the
+command side hands the event to ``Outbox.publish``: while the bus works and nothing is waiting, the event is
+published at once and its entry deleted in the background. When a publish fails, the outbox switches to catch-up
+mode: new events are left to a single relay loop that publishes every waiting entry's event in position order until
+none is left. The same loop, every few seconds, picks up entries a crashed process left behind. Duplicates are
+harmless: ``Nats-Msg-Id`` dedupes and consumers are idempotent.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 
 from shared.bus import Bus, BusUnavailable
-from shared.event_store import EventStore
+from shared.event_store import EventStore, outbox_entry_id
 from shared.events import Envelope, now
 
 log = logging.getLogger(__name__)
@@ -29,19 +29,16 @@ class Outbox:
         *,
         sweep_interval: float = 2.0,
         sweep_grace: timedelta = timedelta(seconds=5),
-        batch_size: int = 256,
     ) -> None:
         self.store = store
         self.bus = bus
         self.sweep_interval = sweep_interval
         self.sweep_grace = sweep_grace
-        self.batch_size = batch_size
-        self.catching_up = True  # until the first walk proves nothing is waiting
-        self.cursor: int | None = None  # every event up to here is published
-        self._published_above: set[int] = set()  # published by this process, beyond the cursor
-        self._to_mark: list[int] = []
+        self.catching_up = True  # until the first pass proves nothing is waiting
+        self._done: list[str] = []
+        self._head = 0
         self._wake = asyncio.Event()
-        self._mark_wake = asyncio.Event()
+        self._done_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         bus.on_ready.append(self._on_bus_ready)
 
@@ -49,14 +46,14 @@ class Outbox:
         self._wake.set()
         self._tasks = [
             asyncio.create_task(self._relay_loop(), name="outbox-relay"),
-            asyncio.create_task(self._mark_loop(), name="outbox-mark"),
+            asyncio.create_task(self._cleanup_loop(), name="outbox-cleanup"),
         ]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._flush_marks()
+        await self._flush_done()
 
     async def publish(self, event: Envelope) -> None:
         """Publish a freshly appended event, or leave it to the relay. Never raises for a bus failure."""
@@ -70,20 +67,12 @@ class Outbox:
             self.catching_up = True
             self._wake.set()
             return
-        self._published(event.position)
+        self._published(event)
 
-    def _published(self, position: int) -> None:
-        self._to_mark.append(position)
-        self._published_above.add(position)
-        self._advance()
-        self._mark_wake.set()
-
-    def _advance(self) -> None:
-        if self.cursor is None:
-            return
-        while self.cursor + 1 in self._published_above:
-            self.cursor += 1
-            self._published_above.discard(self.cursor)
+    def _published(self, event: Envelope) -> None:
+        self._done.append(outbox_entry_id(event.position, event.id))
+        self._head = max(self._head, event.position)
+        self._done_wake.set()
 
     async def _on_bus_ready(self) -> None:
         self._wake.set()
@@ -104,57 +93,62 @@ class Outbox:
                 log.exception("outbox relay pass failed; retrying")
 
     async def drain(self, *, everything: bool = True) -> int:
-        """Walk from the cursor and publish what is waiting, in order. Returns how many were published.
+        """Publish the events of waiting entries in order. Returns how many were published.
 
-        When woken (catch-up mode, bus back) every unmarked event is ours; a periodic sweep only takes events old
-        enough that no request handler is still publishing them.
+        When woken (catch-up mode, bus back) every entry is ours; a periodic sweep only takes entries old enough
+        that no request handler is still publishing them.
         """
-        if self.cursor is None:
-            self.cursor = await self.store.outbox_cursor()
+        take_all = everything or self.catching_up
+        cutoff = now() - self.sweep_grace
+        entries = [
+            entry async for entry in self.store.outbox.find({}).sort("_id", 1) if take_all or entry["at"] < cutoff
+        ]
+        entries = [e for e in entries if e["_id"] not in self._done]
         published = 0
-        while True:
-            batch = await self.store.read_from(self.cursor, limit=self.batch_size)
-            if not batch:
-                if self.catching_up and self.bus.ready:
-                    self.catching_up = False
-                    log.info("outbox live", extra={"cursor": self.cursor})
-                return published
-            take_fresh = everything or self.catching_up
-            for event in batch:
-                if event.position in self._published_above or event.published:
-                    self._published_above.add(event.position)
-                    self._advance()
-                    continue
-                if not take_fresh and event.occurred_at > now() - self.sweep_grace:
-                    return published  # a request handler is publishing it right now
+        if entries:
+            waiting = {int(e["position"]) for e in entries}
+            found = {
+                event.position: event
+                async for event in self.store.read_all(after_position=min(waiting) - 1, until_position=max(waiting))
+                if event.position in waiting
+            }
+            entry_ids = {e["_id"] for e in entries}
+            for position in sorted(waiting):
+                event = found.get(position)
+                if event is None or outbox_entry_id(position, event.id) not in entry_ids:
+                    continue  # its insert is still in flight, or lost (dropped below once stale)
                 try:
                     await self.bus.publish(event)
                 except BusUnavailable:
                     self.catching_up = True
                     return published
                 published += 1
-                self._published(event.position)
-            if published:
-                log.info("outbox relayed events", extra={"count": published, "cursor": self.cursor})
+                self._published(event)
+            published_ids = {outbox_entry_id(p, ev.id) for p, ev in found.items()}
+            stale = [e["_id"] for e in entries if e["_id"] not in published_ids and e["at"] < cutoff]
+            if stale:
+                await self.store.outbox.delete_many({"_id": {"$in": stale}})
+            log.info("outbox relayed events", extra={"count": published})
+        if self.catching_up and self.bus.ready:
+            self.catching_up = False
+            log.info("outbox live")
+        return published
 
-    async def _mark_loop(self) -> None:
+    async def _cleanup_loop(self) -> None:
         while True:
-            await self._mark_wake.wait()
-            self._mark_wake.clear()
-            await asyncio.sleep(0.05)  # gather a few marks per write
+            await self._done_wake.wait()
+            self._done_wake.clear()
+            await asyncio.sleep(0.05)  # one delete for a few publishes
             try:
-                await self._flush_marks()
+                await self._flush_done()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                # Unmarked events are only published again (and deduped); nothing is lost.
-                log.exception("could not mark events published")
+                # Entries left behind are only published again (and deduped); nothing is lost.
+                log.exception("could not clear outbox entries")
 
-    async def _flush_marks(self) -> None:
-        positions, self._to_mark = self._to_mark, []
-        if not positions:
-            return
-        await self.store.mark_published(positions, now())
-        await self.store.remember_head(max(positions))
-        if self.cursor is not None:
-            await self.store.save_outbox_cursor(self.cursor)
+    async def _flush_done(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            await self.store.outbox.delete_many({"_id": {"$in": done}})
+            await self.store.remember_head(self._head)

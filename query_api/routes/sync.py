@@ -35,14 +35,14 @@ async def sync(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> SyncPage:
     """Messages and read receipts concerning me after `after`, in log order; call again while `more`."""
-    events, reached = await store.concerning(
+    events = await store.concerning(
         user_id, after_position=after, types=(MessageSent.event_type, MessagesRead.event_type), limit=limit
     )
     return SyncPage.model_validate(
         {
             "messages": [message_payload(e) for e in events if e.type == MessageSent.event_type],
             "reads": [read_payload(e) for e in events if e.type == MessagesRead.event_type],
-            "position": reached,
-            "more": await store.at(reached + 1) is not None,
+            "position": events[-1].position if events else after,
+            "more": len(events) == limit,
         }
     )

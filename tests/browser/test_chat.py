@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.browser.conftest import PASSWORD, PageFactory, Web, person, sign_up, sync_api, unique_name
+from playwright.sync_api import expect
 
-expect = sync_api.expect
-
-
-def messages(page: Any) -> Any:
-    return page.get_by_test_id("message")
+from tests.browser.helpers import PASSWORD, PageFactory, Web, messages, person, sign_up, unique_name
 
 
 def test_sign_up_shows_field_errors_then_the_session_survives_a_reload(new_page: PageFactory) -> None:
@@ -119,11 +115,32 @@ def test_older_history_loads_on_scroll_without_duplicates(web: Web, new_page: Pa
     person(page, bob["user"]["name"]).click()
     expect(messages(page).last).to_have_text("message 120")
     history = page.get_by_role("list", name="History").locator("xpath=..")
+    expect(messages(page)).to_have_count(50)
+    # Scrolling to the top loads the next page above, and what was on screen stays where it was.
+    older_page = re.compile(r"/api/conversations/[^/]+/messages\?.*before=")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(older_page, hold)
+    history.evaluate("el => { el.scrollTop = 0; }")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "scrolling to the top did not ask for older messages"
+    anchor = messages(page).filter(has_text=re.compile(r"^message 71$"))
+    top_before = anchor.bounding_box()["y"]
+    held[0].continue_()
+    page.unroute(older_page)
+    expect(messages(page)).to_have_count(100)
+    assert abs(anchor.bounding_box()["y"] - top_before) < 2
     for _ in range(20):
         if messages(page).count() >= 120:
             break
         history.evaluate("el => { el.scrollTop = 0; }")
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(200)
     expect(messages(page)).to_have_count(120)
     expect(messages(page).first).to_have_text("message 1")
 

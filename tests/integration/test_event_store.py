@@ -153,13 +153,12 @@ async def test_old_event_shapes_are_upcast_when_read(store: EventStore) -> None:
         del EVENT_TYPES["MoodSet"], UPCASTERS[("MoodSet", 1)]
 
 
-async def test_outbox_marker(store: EventStore) -> None:
+async def test_every_append_leaves_an_outbox_entry(store: EventStore) -> None:
     first = (await store.append(presence("u1"), expected_version=0)).event
-    second = (await store.append(presence("u1"), expected_version=1)).event
-    assert [e.published for e in await store.read_from(0, limit=10)] == [False, False]
-    await store.mark_published([first.position], now())
-    assert [e.published for e in await store.read_from(0, limit=10)] == [True, False]
-    assert [e.id for e in await store.read_from(first.position, limit=10)] == [second.id]
+    with pytest.raises(ConcurrencyError):
+        await store.append(presence("u1"), expected_version=0)
+    entries = [doc["position"] async for doc in store.outbox.find({})]
+    assert entries == [first.position]  # the refused append left none behind
 
 
 async def test_head_position_is_found_past_a_stale_hint(store: EventStore) -> None:
@@ -172,15 +171,24 @@ async def test_head_position_is_found_past_a_stale_hint(store: EventStore) -> No
 
 async def test_events_concerning_a_user(store: EventStore) -> None:
     for i in range(10):
-        await store.append(presence(f"u{i}"), expected_version=0)
-    matches, reached = await store.concerning(
-        "u3", after_position=0, types=["PresenceChanged"], limit=10, max_scanned=100
-    )
-    assert [e.data["user_id"] for e in matches] == ["u3"] and reached == 10
-    matches, reached = await store.concerning(
-        "u9", after_position=0, types=["PresenceChanged"], limit=10, max_scanned=4
-    )
-    assert matches == [] and reached == 4
+        await store.append(
+            presence(f"u{i}"),
+            expected_version=0,
+        )
+    registered = UserRegistered(user_id="u3", name="B", email="b@example.com", password_hash="h")
+    await store.append(NewEvent(stream="user:u3", data=registered, actor_id="u3"), expected_version=0)
+    matches = await store.concerning("u3", after_position=0, types=["UserRegistered"], limit=10)
+    assert [e.stream for e in matches] == ["user:u3"]
+    assert await store.concerning("u3", after_position=11, types=["UserRegistered"], limit=10) == []
+
+
+async def test_keys_remembered_for_ever_are_found_by_a_new_process(store: EventStore) -> None:
+    registered = UserRegistered(user_id="u4", name="D", email="d@example.com", password_hash="h")
+    new = NewEvent(stream="user:u4", data=registered, idempotency_key="user-email:d@example.com")
+    first = (await store.append(new, expected_version=0, remember_key=True)).event
+    fresh = EventStore(store.db)
+    assert await fresh.find_by_idempotency_key("user-email:d@example.com", exhaustive=False) == first
+    assert await fresh.find_by_idempotency_key("user-email:nobody", exhaustive=True) is None
 
 
 async def test_two_stores_on_one_log_never_share_a_position(

@@ -42,7 +42,10 @@ export function ChatLayout({ me }: { me: Me }) {
             error={users.error ? errorMessage(users.error) : null}
             selectedId={selectedId}
             onSelect={select}
-            onLogOut={logOut}
+            onLogOut={() => {
+              select(null);
+              logOut();
+            }}
           />
         </div>
         <main className={`min-w-0 flex-1 ${showConversation ? "block" : "hidden md:block"}`}>

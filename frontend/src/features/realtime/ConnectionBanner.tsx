@@ -1,9 +1,21 @@
+import { useEffect, useState } from "react";
 import { useChatSocket } from "./ChatSocketProvider.tsx";
 
-/** Shown while the live connection is down; missed messages fill in when it is back. */
+const FIRST_CONNECT_GRACE_MS = 1500;
+
+/**
+ * Shown while the live connection is down; missed messages fill in when it is back.
+ * The very first connect gets a moment before "Connecting…" shows, so a normal load does not flash it.
+ */
 export function ConnectionBanner() {
   const { status, everConnected } = useChatSocket();
-  if (status === "connected") return null;
+  const [graceOver, setGraceOver] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setGraceOver(true), FIRST_CONNECT_GRACE_MS);
+    return () => clearTimeout(timer);
+  }, []);
+
+  if (status === "connected" || (!everConnected && !graceOver)) return null;
   const text = everConnected
     ? "Connection lost. Reconnecting… Messages you missed will appear when it is back."
     : "Connecting…";

@@ -52,5 +52,6 @@ describe("previewText", () => {
     expect(previewText(message({ seq: 1, text: "hi" }), ME)).toBe("hi");
     expect(previewText(message({ seq: 1, text: "yo", sender_id: ME, receiver_id: BOB }), ME)).toBe("You: yo");
     expect(previewText(message({ seq: 1, text: "", type: "image" }), ME)).toBe("📷 Photo");
+    expect(previewText(message({ seq: 1, text: "sunset", type: "image" }), ME)).toBe("📷 sunset");
   });
 });

@@ -43,7 +43,9 @@ export function presenceText(user: Pick<UserEntry, "online" | "last_seen">, now:
 /** One line for the sidebar: the last message, with "You: " for mine and a word for media. */
 export function previewText(message: Message | null | undefined, meId: string): string {
   if (!message) return "";
-  const body = message.text.trim() || MEDIA_WORD[message.type] || "";
+  const text = message.text.trim();
+  const icon = MEDIA_WORD[message.type].split(" ")[0] ?? "";
+  const body = message.type === "text" ? text : text ? `${icon} ${text}` : MEDIA_WORD[message.type];
   return message.sender_id === meId ? `You: ${body}` : body;
 }
 

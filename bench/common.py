@@ -1,0 +1,90 @@
+"""Benchmark plumbing: a private stack, process CPU and memory from /proc, percentiles, machine details."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support import FerretDB, Infra, NatsServer, Process, Stack
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def start_stack(*, realtime_nodes: int = 1, extra_env: dict[str, str] | None = None) -> tuple[Stack, Infra]:
+    workdir = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    ferret, nats = FerretDB(workdir), NatsServer(workdir)
+    ferret.start()
+    nats.start()
+    infra = Infra(ferretdb=ferret, nats=nats, workdir=workdir)
+    env = {"PARLEY_LOG_LEVEL": "WARNING", "PARLEY_MESSAGE_RATE": "10000", "PARLEY_MESSAGE_BURST": "10000"}
+    env.update(extra_env or {})
+    stack = Stack(infra, nats, extra_env=env, realtime_nodes=realtime_nodes).start()
+    return stack, infra
+
+
+def stop_stack(stack: Stack, infra: Infra) -> None:
+    stack.stop()
+    infra.nats.stop()
+    infra.ferretdb.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by each named process between start() and stop(), as a share of one core."""
+
+    processes: dict[str, Process]
+
+    def start(self) -> None:
+        import time
+
+        self._t0 = time.monotonic()
+        self._c0 = {name: cpu_seconds(p.proc.pid) for name, p in self.processes.items() if p.proc}
+
+    def stop(self) -> dict[str, float]:
+        import time
+
+        elapsed = time.monotonic() - self._t0
+        return {
+            name: (cpu_seconds(p.proc.pid) - self._c0[name]) / elapsed * 100
+            for name, p in self.processes.items()
+            if p.proc
+        }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    ferret = subprocess.run(["bin/ferretdb", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, FerretDB {ferret.split()[-1]} (SQLite), "
+        f"{subprocess.run(['bin/nats-server', '--version'], capture_output=True, text=True).stdout.strip()}"
+    )
