@@ -20,7 +20,11 @@ def start_stack(*, realtime_nodes: int = 1, extra_env: dict[str, str] | None = N
     ferret.start()
     nats.start()
     infra = Infra(ferretdb=ferret, nats=nats, workdir=workdir)
-    env = {"PARLEY_LOG_LEVEL": "WARNING", "PARLEY_MESSAGE_RATE": "10000", "PARLEY_MESSAGE_BURST": "10000"}
+    env = {
+        "PARLEY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "PARLEY_MESSAGE_RATE": "10000",
+        "PARLEY_MESSAGE_BURST": "10000",
+    }
     env.update(extra_env or {})
     stack = Stack(infra, nats, extra_env=env, realtime_nodes=realtime_nodes).start()
     return stack, infra

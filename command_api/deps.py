@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +13,8 @@ from command_api.recorder import Recorder
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
 from shared.event_store import EventStore
+from shared.media_urls import MediaSigner
+from shared.storage import MediaStorage
 from shared.web import authenticated_user_id
 
 
@@ -45,6 +48,21 @@ def _message_rate(request: Request) -> TokenBuckets:
     return buckets
 
 
+def _storage(request: Request) -> MediaStorage:
+    storage: MediaStorage = request.app.state.storage
+    return storage
+
+
+def _signer(request: Request) -> MediaSigner:
+    signer: MediaSigner = request.app.state.signer
+    return signer
+
+
+def _image_slots(request: Request) -> asyncio.Semaphore:
+    slots: asyncio.Semaphore = request.app.state.image_slots
+    return slots
+
+
 SettingsDep = Annotated[CommandSettings, Depends(_settings)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
 RecorderDep = Annotated[Recorder, Depends(_recorder)]
@@ -52,3 +70,7 @@ LoginThrottleDep = Annotated[LoginThrottle, Depends(_throttle)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
 DirectoryDep = Annotated[UserDirectory, Depends(_directory)]
 RateLimitDep = Annotated[TokenBuckets, Depends(_message_rate)]
+StorageDep = Annotated[MediaStorage, Depends(_storage)]
+SignerDep = Annotated[MediaSigner, Depends(_signer)]
+# Image decoding is CPU and memory heavy: a few at a time per process.
+ImageSlotsDep = Annotated[asyncio.Semaphore, Depends(_image_slots)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -12,14 +13,17 @@ from command_api.directory import UserDirectory
 from command_api.domain.messaging import DecisionError
 from command_api.rate_limit import TokenBuckets
 from command_api.recorder import Recorder
-from command_api.routes import auth, messages
+from command_api.routes import auth, messages, profile, uploads
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
+from command_api.uploads import FRAMING_ALLOWANCE
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.logging import configure_logging
+from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
 from shared.outbox import Outbox
+from shared.storage import DiskStorage
 from shared.web import HealthCheck, error_body, health_router, install_common
 
 
@@ -45,8 +49,11 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
         await throttle.ensure_indexes()
-        app.state.directory = UserDirectory(store)
+        app.state.directory = directory = UserDirectory(store)
+        await directory.load()
         app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)
+        app.state.storage = DiskStorage(settings.media_dir)
+        app.state.image_slots = asyncio.Semaphore(settings.image_workers)
         try:
             yield
         finally:
@@ -62,9 +69,14 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    install_common(app, max_body_bytes=settings.max_body_bytes)
+    app.state.signer = MediaSigner.from_settings(settings)
+    # Uploads stream past the JSON body limit; their route counts the bytes and stops at the exact limit.
+    streamed = {"/api/uploads": settings.max_upload_bytes + FRAMING_ALLOWANCE}
+    install_common(app, max_body_bytes=settings.max_body_bytes, streamed=streamed)
     app.include_router(auth.router)
     app.include_router(messages.router)
+    app.include_router(uploads.router)
+    app.include_router(profile.router)
 
     @app.exception_handler(DecisionError)
     async def refused(request: Request, exc: DecisionError) -> JSONResponse:

@@ -24,6 +24,11 @@ class CommandSettings(Settings):
 
     # JSON command bodies are small; uploads get their own limit.
     max_body_bytes: int = 64 * 1024
+    max_upload_bytes: int = 25 * 1024 * 1024
+    # Images with more pixels than this are refused (decompression bombs), animations with more in all frames.
+    max_image_pixels: int = 50_000_000
+    # Images decoded at once per process (each may take a few hundred MB at the pixel limit).
+    image_workers: int = 2
 
     @model_validator(mode="after")
     def _bcrypt_cost(self) -> CommandSettings:

@@ -39,6 +39,7 @@ class ProjectionConsumer:
         *,
         batch: int = 256,
         max_deliver: int = 5,
+        linger: float = 0.05,
     ) -> None:
         self.projection = projection
         self.bus = bus
@@ -46,6 +47,7 @@ class ProjectionConsumer:
         self.parked = views[PARKED]
         self.batch = batch
         self.max_deliver = max_deliver
+        self.linger = linger
         self.durable = f"projector-{projection.name}"
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -61,6 +63,9 @@ class ProjectionConsumer:
                     except TimeoutError:
                         continue
                     await self.handle_batch(messages)
+                    if len(messages) < self.batch:
+                        # Let a few more events arrive: one write per batch costs what one per event would.
+                        await asyncio.sleep(getattr(self.projection, "linger", self.linger))
             except asyncio.CancelledError:
                 raise
             except (nats.errors.Error, OSError) as exc:

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from projector.consumer import Projection, ProjectionConsumer
 from projector.conversations import ConversationsProjection
+from projector.media import MediaProjection
 from projector.messages import MessagesProjection
 from projector.settings import ProjectorSettings
 from projector.users import UsersProjection
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def projections(views: AsyncDatabase[dict[str, Any]]) -> list[Projection]:
     """Every read model the projector maintains."""
-    return [UsersProjection(views), MessagesProjection(views), ConversationsProjection(views)]
+    return [UsersProjection(views), MessagesProjection(views), ConversationsProjection(views), MediaProjection(views)]
 
 
 def create_app(settings: ProjectorSettings | None = None) -> FastAPI:

@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from projector.bulk import load_many, replace_all
-from shared.events import Envelope, UserRegistered
+from shared.events import Envelope, UserProfileUpdated, UserRegistered
 from shared.views import USERS
 
 _CACHE_MAX = 100_000
@@ -28,7 +28,7 @@ class UsersProjection:
         pass
 
     async def apply_batch(self, events: list[Envelope]) -> None:
-        relevant = [e for e in events if e.type == UserRegistered.event_type]
+        relevant = [e for e in events if e.type in (UserRegistered.event_type, UserProfileUpdated.event_type)]
         if not relevant:
             return
         if len(self._cache) > _CACHE_MAX:
@@ -36,7 +36,10 @@ class UsersProjection:
         await load_many(self.users, [e.data["user_id"] for e in relevant], self._cache)
         changed: dict[str, dict[str, Any]] = {}
         for event in relevant:
-            self.on_user_registered(event, changed)
+            if event.type == UserRegistered.event_type:
+                self.on_user_registered(event, changed)
+            else:
+                self.on_user_profile_updated(event, changed)
         await replace_all(self.users, list(changed.values()))
 
     def _doc(self, user_id: str, changed: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -64,3 +67,12 @@ class UsersProjection:
             registered_at=event.occurred_at,
             profile_version=event.stream_version,
         )
+
+    def on_user_profile_updated(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
+        data = event.decode()
+        assert isinstance(data, UserProfileUpdated)
+        doc = self._doc(data.user_id, changed)
+        if doc["profile_version"] >= event.stream_version:
+            return
+        # The avatar is kept as a media id; whoever serves the user signs its thumbnail URL then.
+        doc.update(name=data.name, avatar_media_id=data.avatar_media_id, profile_version=event.stream_version)

@@ -9,6 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
+from shared.media_urls import MediaSigner
+from shared.storage import MediaStorage
 from shared.web import authenticated_user_id
 
 
@@ -27,7 +29,19 @@ def _store(request: Request) -> EventStore:
     return store
 
 
+def _signer(request: Request) -> MediaSigner:
+    signer: MediaSigner = request.app.state.signer
+    return signer
+
+
+def _storage(request: Request) -> MediaStorage:
+    storage: MediaStorage = request.app.state.storage
+    return storage
+
+
 SettingsDep = Annotated[QuerySettings, Depends(_settings)]
 ViewsDep = Annotated[AsyncDatabase[dict[str, Any]], Depends(_views)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
+SignerDep = Annotated[MediaSigner, Depends(_signer)]
+StorageDep = Annotated[MediaStorage, Depends(_storage)]

@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from query_api.routes import conversations, sync, users
+from query_api.routes import conversations, media, sync, users
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
 from shared.logging import configure_logging
+from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
+from shared.storage import DiskStorage
 from shared.web import HealthCheck, health_router, install_common
 
 
@@ -26,6 +28,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         app.state.views = client[settings.views_db]
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
+        app.state.storage = DiskStorage(settings.media_dir)
         try:
             yield
         finally:
@@ -38,10 +41,12 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.signer = MediaSigner.from_settings(settings)
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(users.router)
     app.include_router(conversations.router)
     app.include_router(sync.router)
+    app.include_router(media.router)
     app.include_router(health_router(_health_checks))
     return app
 

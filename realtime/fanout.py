@@ -10,14 +10,24 @@ from nats.aio.msg import Msg
 
 from realtime.connections import user_room
 from shared.conversations import message_payload, read_payload
-from shared.events import Envelope, MessageSent, MessagesRead, UnknownEventType, UserRegistered
+from shared.events import (
+    Envelope,
+    MessageSent,
+    MessagesRead,
+    UnknownEventType,
+    UserProfileUpdated,
+    UserRegistered,
+)
+from shared.media_urls import MediaSigner
 
 log = logging.getLogger(__name__)
 
 
 class Fanout:
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    def __init__(self, sio: socketio.AsyncServer, signer: MediaSigner) -> None:
         self.sio = sio
+        # Pushes go only to a message's participants, who may see its media: URLs are signed per push.
+        self.signer = signer
 
     async def on_bus_message(self, msg: Msg) -> None:
         try:
@@ -34,7 +44,7 @@ class Fanout:
 
     async def push(self, event: Envelope) -> None:
         if event.type == MessageSent.event_type:
-            message = message_payload(event)
+            message = self.signer.message(message_payload(event))
             # Both people, every tab: the sender's other devices see what was sent too.
             await self._emit("message", message, message["sender_id"], message["receiver_id"])
         elif event.type == MessagesRead.event_type:
@@ -47,6 +57,14 @@ class Fanout:
             await self.sio.emit(
                 "user",
                 {"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None},
+            )
+        elif event.type == UserProfileUpdated.event_type:
+            profile = event.decode()
+            assert isinstance(profile, UserProfileUpdated)
+            # Only what changed: presence is not in this event, so clients merge these fields into the user.
+            await self.sio.emit(
+                "user",
+                {"id": profile.user_id, "name": profile.name, "avatar": self.signer.avatar(profile.avatar_media_id)},
             )
 
     async def _emit(self, name: str, payload: dict[str, Any], *user_ids: str) -> None:

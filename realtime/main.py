@@ -16,6 +16,7 @@ from realtime.typing import SIGNAL as TYPING_SIGNAL
 from realtime.typing import TypingRelay
 from shared.bus import Bus
 from shared.logging import configure_logging
+from shared.media_urls import MediaSigner
 from shared.web import HealthCheck, health_router
 
 
@@ -42,7 +43,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
         ping_timeout=settings.ping_timeout,
     )
     register_connection_handlers(sio, settings)
-    fanout = Fanout(sio)
+    fanout = Fanout(sio, MediaSigner.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

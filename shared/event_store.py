@@ -30,7 +30,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from shared.events import Envelope, NewEvent, position_id
 
@@ -65,6 +65,16 @@ class AppendResult:
     created: bool
 
 
+@dataclass(slots=True)
+class _Pending:
+    new: NewEvent
+    expected_version: int
+    key: str
+    doc: dict[str, Any]
+    # None when written; the earlier event when its key was used already; an exception for a conflict.
+    outcome: asyncio.Future[Envelope | None]
+
+
 class _Lru(OrderedDict[str, Envelope]):
     def remember(self, key: str, value: Envelope) -> None:
         self[key] = value
@@ -80,9 +90,10 @@ class EventStore:
         self.keys = db[KEYS]
         self.meta = db[META]
         self.outbox = db[OUTBOX]
-        # Appends from one process are serialised so they do not race each other for the next position;
-        # races with other processes are settled by the unique _id.
-        self._append_lock = asyncio.Lock()
+        # Appends from one process are written in batches by one flusher at a time, so they never race each other
+        # for a position; races with other processes are settled by the unique _id.
+        self._queue: list[_Pending] = []
+        self._flushing = False
         self._last_position: int | None = None
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
@@ -122,26 +133,13 @@ class EventStore:
             "idempotency_key": key,
             "data": new.data.model_dump(mode="python"),
         }
-        async with self._append_lock:
-            for _ in range(_POSITION_ATTEMPTS):
-                position = (await self._cached_last_position()) + 1
-                doc.update(_id=position_id(position), position=position)
-                # The outbox entry goes first, so an appended event always has one (a stale entry whose event
-                # never made it is dropped by the relay).
-                entry = outbox_entry_id(position, new.id)
-                await self.outbox.insert_one({"_id": entry, "position": position, "at": new.occurred_at})
-                try:
-                    await self.events.insert_one(doc)
-                except DuplicateKeyError:
-                    await self.outbox.delete_one({"_id": entry})
-                    outcome = await self._explain_conflict(new, expected_version, position, key)
-                    if isinstance(outcome, Envelope):
-                        return AppendResult(outcome, created=False)
-                    continue
-                self._last_position = position
-                break
-            else:
-                raise RuntimeError("could not allocate an event position")
+        pending = _Pending(new, expected_version, key, doc, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        if not self._flushing:
+            await self._flush_queue()
+        existing = await pending.outcome
+        if existing is not None:
+            return AppendResult(existing, created=False)
         event = Envelope.from_document(doc)
         self._heads.remember(new.stream, event)
         if new.idempotency_key is not None:
@@ -149,6 +147,77 @@ class EventStore:
             if remember_key:
                 await self.keys.insert_one({"_id": key, "event": doc})
         return AppendResult(event, created=True)
+
+    async def _flush_queue(self) -> None:
+        self._flushing = True
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    await self._flush(batch)
+                except Exception as exc:  # the database failed: every writer in the batch hears it
+                    for item in batch:
+                        if not item.outcome.done():
+                            item.outcome.set_exception(exc)
+        finally:
+            self._flushing = False
+            if self._queue:  # this flusher was cancelled: hand the rest to a new one
+                asyncio.get_running_loop().create_task(self._flush_queue())
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        """Group commit: write every queued append at once, at consecutive positions.
+
+        One insert for the batch's outbox entries and one (ordered) for its events, instead of two per event: the
+        log takes many more appends per second, and under load each waits less. An insert refused part-way
+        leaves the events before it written; the refused one is explained (a retry, a conflict, or a position
+        another process took) and the rest go round again.
+        """
+        for _ in range(_POSITION_ATTEMPTS):
+            if not batch:
+                return
+            first = (await self._cached_last_position()) + 1
+            for offset, item in enumerate(batch):
+                position = first + offset
+                item.doc.update(_id=position_id(position), position=position)
+            # Outbox entries go first, so an appended event always has one (an entry whose event never made it
+            # is dropped by the relay).
+            entries = [
+                {
+                    "_id": outbox_entry_id(i.doc["position"], i.new.id),
+                    "position": i.doc["position"],
+                    "at": i.new.occurred_at,
+                }
+                for i in batch
+            ]
+            await self.outbox.insert_many(entries)
+            try:
+                await self.events.insert_many([item.doc for item in batch], ordered=True)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                failed = int(errors[0]["index"]) if errors else 0
+                self._last_position = first + failed - 1 if failed else self._last_position
+                for item in batch[:failed]:
+                    item.outcome.set_result(None)
+                await self.outbox.delete_many({"_id": {"$in": [e["_id"] for e in entries[failed:]]}})
+                refused, batch = batch[failed], batch[failed + 1 :]
+                try:
+                    existing = await self._explain_conflict(
+                        refused.new, refused.expected_version, int(refused.doc["position"]), refused.key
+                    )
+                except ConcurrencyError as conflict:
+                    refused.outcome.set_exception(conflict)
+                    continue
+                if existing is not None:
+                    refused.outcome.set_result(existing)
+                else:
+                    batch.insert(0, refused)  # its position was taken by another process: go round again
+                continue
+            self._last_position = first + len(batch) - 1
+            for item in batch:
+                item.outcome.set_result(None)
+            return
+        for item in batch:
+            item.outcome.set_exception(RuntimeError("could not allocate an event position"))
 
     async def _explain_conflict(self, new: NewEvent, expected_version: int, position: int, key: str) -> Envelope | None:
         """After a refused insert: the earlier event under the key, None to retry at another position, or raise.
@@ -215,11 +284,16 @@ class EventStore:
         )
         return [Envelope.from_document(doc) async for doc in cursor]
 
+    def recall(self, key: str) -> Envelope | None:
+        """The event under ``key`` if this process appended or found it lately: a free pre-check before an append
+        (the unique index catches whatever memory misses)."""
+        return self._by_key.get(key)
+
     async def find_by_idempotency_key(self, key: str, *, exhaustive: bool = True) -> Envelope | None:
         """The event stored under ``key``.
 
-        Answers from this process's memory, then from ``event_keys``. A quick lookup stops there (a pre-check
-        before an append, which the unique index backs anyway); an exhaustive one asks the log itself.
+        Answers from this process's memory, then from ``event_keys``. A quick lookup stops there; an exhaustive
+        one asks the log itself.
         """
         cached = self._by_key.get(key)
         if cached is not None:

@@ -64,6 +64,37 @@ class MessagesRead(EventData):
     read_at: datetime
 
 
+MediaKind = Literal["image", "video", "audio", "file"]
+
+
+class MediaUploaded(EventData):
+    """An upload stored (stream ``media:<media_id>``). ``sha256``/``size`` are of the bytes served (images are
+    re-encoded without metadata); ``name`` is the sanitised display name, never a path."""
+
+    event_type = "MediaUploaded"
+
+    media_id: str
+    uploader_id: str
+    sha256: str
+    name: str
+    size: int
+    mime: str
+    kind: MediaKind
+    width: int | None = None
+    height: int | None = None
+    thumbnail_sha256: str | None = None
+
+
+class UserProfileUpdated(EventData):
+    """The user's profile after the change (stream ``user:<user_id>``); ``avatar_media_id`` None: no avatar."""
+
+    event_type = "UserProfileUpdated"
+
+    user_id: str
+    name: str
+    avatar_media_id: str | None = None
+
+
 class PresenceChanged(EventData):
     event_type = "PresenceChanged"
 
@@ -74,7 +105,8 @@ class PresenceChanged(EventData):
 
 # The one place that says which classes are events; nothing is discovered by module path.
 EVENT_TYPES: dict[str, type[EventData]] = {
-    cls.event_type: cls for cls in (UserRegistered, MessageSent, MessagesRead, PresenceChanged)
+    cls.event_type: cls
+    for cls in (UserRegistered, MessageSent, MessagesRead, PresenceChanged, MediaUploaded, UserProfileUpdated)
 }
 
 # Data fields that are secret: stored in the log for the command side, never printed or served.

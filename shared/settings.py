@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     jwt_ttl_seconds: int = 7 * 24 * 3600
 
+    # Media: the content-addressed folder (the command API writes it, the query API serves it), and how long the
+    # signed URLs handed to clients stay valid (a URL lives between one and two of these, see shared/media_urls.py).
+    media_dir: str = ".data/media"
+    media_url_ttl_seconds: int = 3600
+
     # Browser origins allowed to open sockets and call the APIs (comma-separated).
     allowed_origins: str = "http://localhost:8080,http://127.0.0.1:8080"
 

@@ -7,6 +7,8 @@ from typing import Any
 USERS = "users"
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
+# Who may download each upload (its uploader and the participants of conversations it was sent in), with its meta.
+MEDIA = "media"
 
 
 def summary_id(owner_id: str, peer_id: str) -> str:

@@ -225,6 +225,8 @@ class Stack:
             "PARLEY_LOG_LEVEL": "INFO",
             "PARLEY_PING_INTERVAL": "5",
             "PARLEY_PING_TIMEOUT": "5",
+            # Uploads of this stack's command API, served by its query API; never the repo's .data/media.
+            "PARLEY_MEDIA_DIR": str(self.infra.workdir / f"{self.name}-media"),
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }

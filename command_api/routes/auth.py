@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
-from command_api.deps import EventStoreDep, LoginThrottleDep, RecorderDep, SettingsDep
+from command_api.deps import DirectoryDep, EventStoreDep, LoginThrottleDep, RecorderDep, SettingsDep
 from command_api.domain.accounts import LogIn, RegisterUser, email_key, register_user
 from shared.auth import check_password, check_password_against_nothing, create_access_token, hash_password
 from shared.events import Envelope, UserRegistered, new_id
@@ -48,7 +48,7 @@ EMAIL_TAKEN = "an account with this email already exists"
     responses={409: {"description": "Email already registered"}, 422: {"description": "Invalid input"}},
 )
 async def register(
-    body: RegisterUser, settings: SettingsDep, store: EventStoreDep, recorder: RecorderDep
+    body: RegisterUser, settings: SettingsDep, store: EventStoreDep, recorder: RecorderDep, directory: DirectoryDep
 ) -> AuthResponse:
     """Create an account (name, email, password) and return it with an access token."""
     # A cheap early answer; the store's unique key settles concurrent registrations of one email.
@@ -60,6 +60,7 @@ async def register(
     result = await recorder.record(new, expected_version=0, remember_key=True)
     if not result.created:
         raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
+    directory.add(result.event.data["user_id"])
     return _auth_response(result.event, settings)
 
 

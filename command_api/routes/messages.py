@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from command_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, RateLimitDep, RecorderDep
+from command_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, RateLimitDep, RecorderDep, SignerDep
+from command_api.domain.media import attach_media, is_media_id, media_stream
 from command_api.domain.messaging import MarkRead, SendMessage, check_recipient, mark_read, message_key, send_message
 from shared.conversations import conversation_id, message_payload, read_payload, reads_stream
 from shared.events import MessagesRead
@@ -30,11 +31,12 @@ async def send(
     recorder: RecorderDep,
     directory: DirectoryDep,
     limiter: RateLimitDep,
+    signer: SignerDep,
 ) -> MessageResponse:
     """Send a message to another user; a retry with the same client_msg_id returns the same message."""
-    existing = await store.find_by_idempotency_key(message_key(user_id, body.client_msg_id), exhaustive=False)
+    existing = store.recall(message_key(user_id, body.client_msg_id))
     if existing is not None:
-        return MessageResponse.model_validate({"message": message_payload(existing)})
+        return MessageResponse.model_validate({"message": signer.message(message_payload(existing))})
     wait = limiter.take(user_id)
     if wait is not None:
         raise HTTPException(
@@ -45,13 +47,17 @@ async def send(
     check_recipient(user_id, body.to)
     if not await directory.exists(body.to):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "recipient not found")
+    media = None
     if body.type != "text":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "unknown media_id")
+        assert body.media_id is not None  # SendMessage requires one for media types
+        # Someone else's upload is answered like a missing one: 422 "unknown media_id".
+        uploaded = await store.last_event(media_stream(body.media_id)) if is_media_id(body.media_id) else None
+        media = attach_media(uploaded, sender_id=user_id, message_type=body.type)
     result = await recorder.record_next(
         conversation_id(user_id, body.to),
-        lambda seq: send_message(body, sender_id=user_id, seq=seq, media=None, correlation_id=request_id_var.get()),
+        lambda seq: send_message(body, sender_id=user_id, seq=seq, media=media, correlation_id=request_id_var.get()),
     )
-    return MessageResponse.model_validate({"message": message_payload(result.event)})
+    return MessageResponse.model_validate({"message": signer.message(message_payload(result.event))})
 
 
 @router.post("/read", responses={404: {"description": "Unknown peer"}, 422: {"description": "Invalid receipt"}})

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from query_api.deps import CurrentUserId, ViewsDep
+from query_api.deps import CurrentUserId, SignerDep, ViewsDep
 from shared.conversations import conversation_id
 from shared.schemas import MessageOut
 from shared.views import CONVERSATIONS, MESSAGES, USERS, summary_id
@@ -31,6 +31,7 @@ async def history(
     peer_id: str,
     user_id: CurrentUserId,
     views: ViewsDep,
+    signer: SignerDep,
     before: Annotated[int | None, Query(ge=1, description="Only messages with a seq below this")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> HistoryPage:
@@ -46,7 +47,7 @@ async def history(
     summary = await views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)})
     return HistoryPage.model_validate(
         {
-            "messages": [message_out(d) for d in docs],
+            "messages": [signer.message(message_out(d)) for d in docs],
             "next_before": docs[0]["seq"] if len(docs) == limit and docs[0]["seq"] > 1 else None,
             "peer_read_seq": summary["peer_read_seq"] if summary else 0,
         }

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from query_api.deps import CurrentUserId, EventStoreDep
+from query_api.deps import CurrentUserId, EventStoreDep, SignerDep
 from shared.conversations import message_payload, read_payload
 from shared.events import MessageSent, MessagesRead
 from shared.schemas import MessageOut, ReadOut
@@ -31,6 +31,7 @@ class SyncPage(BaseModel):
 async def sync(
     user_id: CurrentUserId,
     store: EventStoreDep,
+    signer: SignerDep,
     after: Annotated[int, Query(ge=0, description="The highest log position the client has applied")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> SyncPage:
@@ -40,7 +41,7 @@ async def sync(
     )
     return SyncPage.model_validate(
         {
-            "messages": [message_payload(e) for e in events if e.type == MessageSent.event_type],
+            "messages": [signer.message(message_payload(e)) for e in events if e.type == MessageSent.event_type],
             "reads": [read_payload(e) for e in events if e.type == MessagesRead.event_type],
             "position": events[-1].position if events else after,
             "more": len(events) == limit,

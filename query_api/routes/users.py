@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from query_api.deps import CurrentUserId, EventStoreDep, ViewsDep
+from query_api.deps import CurrentUserId, EventStoreDep, SignerDep, ViewsDep
+from shared.media_urls import MediaSigner
 from shared.schemas import MessageOut
 from shared.views import CONVERSATIONS, USERS, public_user
 
@@ -47,14 +48,24 @@ class SidebarUser(User):
 
 
 @router.get("/me", responses={404: {"description": "Account not projected yet"}})
-async def me(user_id: CurrentUserId, views: ViewsDep, store: EventStoreDep) -> MeResponse:
+async def me(user_id: CurrentUserId, views: ViewsDep, store: EventStoreDep, signer: SignerDep) -> MeResponse:
     """The signed-in user's own profile, and the position to catch up from."""
     # Read the position first: anything after it is found by a sync, even if it lands while we read the view.
     position = await store.last_position()
     doc = await views[USERS].find_one({"_id": user_id})
     if doc is None:
         raise HTTPException(404, "user not found")
-    return MeResponse(user=Me(**public_user(doc), email=doc["email"]), sync_position=position)
+    return MeResponse(user=Me(**_public(doc, signer), email=doc["email"]), sync_position=position)
+
+
+def _public(doc: dict[str, Any], signer: MediaSigner) -> dict[str, Any]:
+    """A user as served: the avatar is a signed thumbnail URL (loads in an <img> without headers)."""
+    return {**public_user(doc), "avatar": signer.avatar(doc.get("avatar_media_id"))}
+
+
+def _summary(doc: dict[str, Any], signer: MediaSigner) -> ConversationSummary:
+    last = doc.get("last_message")
+    return ConversationSummary(**{**doc, "last_message": signer.message(last) if last else None})
 
 
 def _sidebar_order(entry: SidebarUser) -> tuple[float, str, str]:
@@ -63,7 +74,7 @@ def _sidebar_order(entry: SidebarUser) -> tuple[float, str, str]:
 
 
 @router.get("/users")
-async def users(user_id: CurrentUserId, views: ViewsDep) -> list[SidebarUser]:
+async def users(user_id: CurrentUserId, views: ViewsDep, signer: SignerDep) -> list[SidebarUser]:
     """Every other user, most recent conversation first, then by name."""
     summaries: dict[str, dict[str, Any]] = {
         doc["peer_id"]: doc async for doc in views[CONVERSATIONS].find({"owner_id": user_id})
@@ -71,7 +82,5 @@ async def users(user_id: CurrentUserId, views: ViewsDep) -> list[SidebarUser]:
     entries = []
     async for doc in views[USERS].find({"_id": {"$ne": user_id}}):
         summary = summaries.get(doc["_id"])
-        entries.append(
-            SidebarUser(**public_user(doc), conversation=ConversationSummary(**summary) if summary else None)
-        )
+        entries.append(SidebarUser(**_public(doc, signer), conversation=_summary(summary, signer) if summary else None))
     return sorted(entries, key=_sidebar_order)
