@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+import aiohttp
 import httpx
 import socketio
 
@@ -101,6 +102,8 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
             errors = 0
             inflight: set[asyncio.Task[None]] = set()
 
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+
             async def send_one(n: int) -> None:
                 nonlocal errors
                 pair = random.randrange(pairs)
@@ -109,7 +112,7 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
                 )
                 client_msg_id = uuid.uuid4().hex
                 sent_at[client_msg_id] = time.perf_counter()
-                r = await http.post(
+                async with session.post(
                     f"{stack.url('command')}/api/messages",
                     json={
                         "to": receiver["user"]["id"],
@@ -118,8 +121,10 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
                         "client_msg_id": client_msg_id,
                     },
                     headers=bearer(sender["access_token"]),
-                )
-                if r.status_code != 201:
+                ) as r:
+                    status = r.status
+                    await r.read()
+                if status != 201:
                     errors += 1
                     sent_at.pop(client_msg_id, None)
 
@@ -141,6 +146,7 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
             cpu = meter.stop()
+            await session.close()
             cpu["bench client"] = (time.process_time() - own_cpu) / elapsed * 100
 
         ms = [x * 1000 for x in latencies]

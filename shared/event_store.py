@@ -94,6 +94,9 @@ class EventStore:
         # for a position; races with other processes are settled by the unique _id.
         self._queue: list[_Pending] = []
         self._flushing = False
+        # This process's writes to the log's database go one at a time: SQLite (under FerretDB) takes one writer,
+        # and concurrent ones wait in its busy loop, which costs far more than waiting here.
+        self._write_lock = asyncio.Lock()
         self._last_position: int | None = None
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
@@ -189,9 +192,10 @@ class EventStore:
                 }
                 for i in batch
             ]
-            await self.outbox.insert_many(entries)
             try:
-                await self.events.insert_many([item.doc for item in batch], ordered=True)
+                async with self._write_lock:
+                    await self.outbox.insert_many(entries)
+                    await self.events.insert_many([item.doc for item in batch], ordered=True)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
@@ -359,4 +363,10 @@ class EventStore:
 
     async def remember_head(self, position: int) -> None:
         """Move the head hint forward (a hint only: readers look past it)."""
-        await self.meta.replace_one({"_id": "head"}, {"_id": "head", "position": position}, upsert=True)
+        async with self._write_lock:
+            await self.meta.replace_one({"_id": "head"}, {"_id": "head", "position": position}, upsert=True)
+
+    async def clear_outbox(self, entry_ids: Sequence[str]) -> None:
+        """Drop the outbox entries of published events."""
+        async with self._write_lock:
+            await self.outbox.delete_many({"_id": {"$in": list(entry_ids)}})

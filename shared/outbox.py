@@ -127,7 +127,7 @@ class Outbox:
             published_ids = {outbox_entry_id(p, ev.id) for p, ev in found.items()}
             stale = [e["_id"] for e in entries if e["_id"] not in published_ids and e["at"] < cutoff]
             if stale:
-                await self.store.outbox.delete_many({"_id": {"$in": stale}})
+                await self.store.clear_outbox(stale)
             log.info("outbox relayed events", extra={"count": published})
         if self.catching_up and self.bus.ready:
             self.catching_up = False
@@ -138,7 +138,7 @@ class Outbox:
         while True:
             await self._done_wake.wait()
             self._done_wake.clear()
-            await asyncio.sleep(0.05)  # one delete for a few publishes
+            await asyncio.sleep(0.25)  # one delete for many publishes
             try:
                 await self._flush_done()
             except asyncio.CancelledError:
@@ -150,5 +150,5 @@ class Outbox:
     async def _flush_done(self) -> None:
         done, self._done = self._done, []
         if done:
-            await self.store.outbox.delete_many({"_id": {"$in": done}})
+            await self.store.clear_outbox(done)
             await self.store.remember_head(self._head)

@@ -130,7 +130,7 @@ class FerretDB:
             [
                 str(BIN / "ferretdb"),
                 "--handler=sqlite",
-                f"--sqlite-url=file:{data}/",
+                f"--sqlite-url=file:{data}/?_pragma=synchronous(NORMAL)",
                 f"--state-dir={data}",
                 f"--listen-addr=127.0.0.1:{self.port}",
                 "--debug-addr=127.0.0.1:0",
