@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from command_api.directory import UserDirectory
 from command_api.domain.messaging import DecisionError
+from command_api.presence import PresenceRegistry
 from command_api.rate_limit import TokenBuckets
 from command_api.recorder import Recorder
 from command_api.routes import auth, messages, profile, uploads
@@ -39,12 +40,22 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         await store.ensure_indexes()
         bus = Bus(settings, name=settings.service_name)
         outbox = Outbox(store, bus)
+        recorder = Recorder(store, outbox)
+        presence = PresenceRegistry(
+            db,
+            store,
+            recorder,
+            bus,
+            grace_seconds=settings.presence_grace_seconds,
+            node_timeout_seconds=settings.node_timeout_seconds,
+        )
+        await presence.start()
         bus.start()
         outbox.start()
         app.state.mongo = client
         app.state.bus = bus
         app.state.store = store
-        app.state.recorder = Recorder(store, outbox)
+        app.state.recorder = recorder
         app.state.login_throttle = throttle = LoginThrottle(
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
@@ -57,6 +68,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await presence.stop()
             await outbox.stop()
             await bus.close()
             await client.close()

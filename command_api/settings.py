@@ -22,6 +22,11 @@ class CommandSettings(Settings):
     message_rate: float = 20.0
     message_burst: float = 40.0
 
+    # Presence: how long a user with no socket left stays "online" (a reload must not flash offline), and how
+    # long a realtime node may stay silent before its sessions are expired.
+    presence_grace_seconds: float = 5.0
+    node_timeout_seconds: float = 30.0
+
     # JSON command bodies are small; uploads get their own limit.
     max_body_bytes: int = 64 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024

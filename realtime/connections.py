@@ -7,6 +7,7 @@ from typing import Any
 
 import socketio
 
+from realtime.presence import PresenceReporter
 from shared.auth import InvalidToken, decode_access_token
 from shared.settings import Settings
 
@@ -17,7 +18,7 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
-def register_connection_handlers(sio: socketio.AsyncServer, settings: Settings) -> None:
+def register_connection_handlers(sio: socketio.AsyncServer, settings: Settings, presence: PresenceReporter) -> None:
     secret = settings.jwt_secret.get_secret_value()
 
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
@@ -30,9 +31,13 @@ def register_connection_handlers(sio: socketio.AsyncServer, settings: Settings) 
             raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
         await sio.save_session(sid, {"user_id": claims.user_id})
         await sio.enter_room(sid, user_room(claims.user_id))
+        presence.connected(claims.user_id, sid)
         log.info("socket connected", extra={"sid": sid, "user_id": claims.user_id})
 
     async def disconnect(sid: str, reason: Any = None) -> None:
+        session = await sio.get_session(sid)
+        if session.get("user_id"):
+            presence.disconnected(session["user_id"], sid)
         log.info("socket disconnected", extra={"sid": sid, "reason": str(reason)})
 
     sio.on("connect", connect)

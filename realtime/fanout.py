@@ -14,6 +14,7 @@ from shared.events import (
     Envelope,
     MessageSent,
     MessagesRead,
+    PresenceChanged,
     UnknownEventType,
     UserProfileUpdated,
     UserRegistered,
@@ -57,6 +58,13 @@ class Fanout:
             await self.sio.emit(
                 "user",
                 {"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None},
+            )
+        elif event.type == PresenceChanged.event_type:
+            presence = event.decode()
+            assert isinstance(presence, PresenceChanged)
+            # Everyone's sidebar shows the dot: one broadcast per change, however many users there are.
+            await self.sio.emit(
+                "presence", {"user_id": presence.user_id, "online": presence.online, "last_seen": presence.last_seen}
             )
         elif event.type == UserProfileUpdated.event_type:
             profile = event.decode()

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 
 from realtime.connections import register_connection_handlers
 from realtime.fanout import Fanout
+from realtime.presence import PresenceReporter
 from realtime.settings import RealtimeSettings
 from realtime.typing import SIGNAL as TYPING_SIGNAL
 from realtime.typing import TypingRelay
@@ -42,14 +43,15 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
     )
-    register_connection_handlers(sio, settings)
+    bus = Bus(settings, name=f"{settings.service_name}-{settings.node_id}")
+    presence = PresenceReporter(bus, settings.node_id, heartbeat_seconds=settings.heartbeat_seconds)
+    register_connection_handlers(sio, settings, presence)
     fanout = Fanout(sio, MediaSigner.from_settings(settings))
+    typing = TypingRelay(sio, bus)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bus = Bus(settings, name=f"{settings.service_name}-{settings.node_id}")
         app.state.bus = bus
-        typing = TypingRelay(sio, bus)
 
         async def subscribe() -> None:
             # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
@@ -61,9 +63,11 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
 
         bus.on_ready.append(subscribe)
         bus.start()
+        presence.start()
         try:
             yield
         finally:
+            await presence.stop()
             await bus.close()
 
     api = FastAPI(title="Parley realtime node", version="0.1.0", lifespan=lifespan)

@@ -14,5 +14,7 @@ class RealtimeSettings(Settings):
     port: int = 8003
     # Identifies this node to the command side's session registry; unique per process unless set.
     node_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # How often this node tells the command side which users it holds (the command side expires a silent node).
+    heartbeat_seconds: float = 10.0
     ping_interval: float = 20.0
     ping_timeout: float = 20.0

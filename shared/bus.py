@@ -171,5 +171,8 @@ class Bus:
             raise BusUnavailable("NATS is not connected")
         await self.nc.publish(f"{self.settings.live_subject_prefix}.{name}", payload)
 
-    async def subscribe_signals(self, name: str, callback: Callable[[Msg], Awaitable[None]]) -> Subscription:
-        return await self.nc.subscribe(f"{self.settings.live_subject_prefix}.{name}", cb=callback)
+    async def subscribe_signals(
+        self, name: str, callback: Callable[[Msg], Awaitable[None]], *, queue: str = ""
+    ) -> Subscription:
+        """Signals by name; with ``queue``, one subscriber of the group gets each."""
+        return await self.nc.subscribe(f"{self.settings.live_subject_prefix}.{name}", queue=queue, cb=callback)

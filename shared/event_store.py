@@ -39,7 +39,7 @@ KEYS = "event_keys"
 META = "event_meta"
 OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
-_CACHE_MAX = 20_000
+_CACHE_MAX = 200_000
 # The fields that tie a chat event to a user: its author, a message's receiver, a receipt's peer.
 SYNC_FIELDS = ("actor_id", "data.receiver_id", "data.peer_id")
 
@@ -101,6 +101,7 @@ class EventStore:
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
         self._by_key = _Lru()
+        self._preloaded: set[str] = set()
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def ensure_indexes(self) -> None:
@@ -265,17 +266,34 @@ class EventStore:
 
     # -- reading one stream or key ------------------------------------------------------------------------------
 
-    async def last_event(self, stream: str) -> Envelope | None:
-        """The stream's newest event (from this process's cache when it appended or read it last)."""
+    async def preload_heads(self, event_type: str) -> None:
+        """Learn the newest event of every stream holding ``event_type`` events with one read of the log, so
+        later lookups of those streams need no query (see ``last_event(known_only=True)``)."""
+        async for event in self.read_all(types=[event_type]):
+            self._heads.remember(event.stream, event)
+        self._preloaded.add(event_type)
+
+    async def last_event(self, stream: str, *, preloaded: str | None = None) -> Envelope | None:
+        """The stream's newest event (from this process's cache when it appended or read it last).
+
+        With ``preloaded`` naming an event type given to ``preload_heads``, a stream this process has not seen is
+        taken to be empty; if another process wrote to it, the append conflicts and the caller looks again.
+        """
         cached = self._heads.get(stream)
         if cached is not None:
             return cached
+        if preloaded is not None and preloaded in self._preloaded and len(self._heads) < _CACHE_MAX:
+            return None
         doc = await self.events.find_one({"stream": stream}, sort=[("stream_version", DESCENDING)])
         if doc is None:
             return None
         event = Envelope.from_document(doc)
         self._heads.remember(stream, event)
         return event
+
+    def forget(self, stream: str) -> None:
+        """Drop what this process remembers of a stream (after losing a race on it)."""
+        self._heads.pop(stream, None)
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events."""

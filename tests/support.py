@@ -224,6 +224,10 @@ class Stack:
             "PARLEY_BCRYPT_ROUNDS": "4",
             "PARLEY_LOG_LEVEL": "INFO",
             "PARLEY_PING_INTERVAL": "5",
+            # Presence on a test's time scale: 1 s grace, 1 s heartbeats, nodes expired after 4 s of silence.
+            "PARLEY_PRESENCE_GRACE_SECONDS": "1",
+            "PARLEY_HEARTBEAT_SECONDS": "1",
+            "PARLEY_NODE_TIMEOUT_SECONDS": "4",
             "PARLEY_PING_TIMEOUT": "5",
             # Uploads of this stack's command API, served by its query API; never the repo's .data/media.
             "PARLEY_MEDIA_DIR": str(self.infra.workdir / f"{self.name}-media"),

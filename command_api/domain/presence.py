@@ -1,0 +1,22 @@
+"""Presence: online while at least one socket is connected somewhere; events only on transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.events import NewEvent, PresenceChanged
+
+
+def presence_stream(user_id: str) -> str:
+    return f"presence:{user_id}"
+
+
+def decide_presence(user_id: str, *, currently_online: bool, has_sessions: bool, at: datetime) -> NewEvent | None:
+    """A ``PresenceChanged`` when the user's state flips, otherwise nothing."""
+    if has_sessions == currently_online:
+        return None
+    return NewEvent(
+        stream=presence_stream(user_id),
+        data=PresenceChanged(user_id=user_id, online=has_sessions, last_seen=at),
+        actor_id=user_id,
+    )

@@ -1,0 +1,182 @@
+"""The session registry: which users have sockets on which realtime node, and their presence transitions.
+
+Realtime nodes report over plain NATS (subject ``<live prefix>.presence``, a queue group so one command API
+instance takes each report): users coming up or going down on the node, and a heartbeat with every user the node
+holds. The registry lives in MongoDB (``presence_sessions``: one document per node and user; ``presence_nodes``:
+each node's last heartbeat), so every instance agrees; transitions are appended to ``presence:<user>`` streams,
+whose versions settle races between instances.
+
+- Going down waits a grace period before the user is declared offline, so a reload does not flash "offline".
+- A node that stops heartbeating is expired after ``node_timeout``; its users go offline unless another node has
+  them. A node that starts again under the same id replaces what it held (its first heartbeat is the truth).
+- A connect storm costs a handful of queries per report batch, not per user, and appends at most one event per
+  user that actually changes state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from nats.aio.msg import Msg
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+from command_api.domain.presence import decide_presence, presence_stream
+from command_api.recorder import Recorder
+from shared.bus import Bus
+from shared.event_store import ConcurrencyError, EventStore
+from shared.events import PresenceChanged, now
+
+log = logging.getLogger(__name__)
+
+SIGNAL = "presence"
+QUEUE_GROUP = "presence-registry"
+
+
+class PresenceRegistry:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        store: EventStore,
+        recorder: Recorder,
+        bus: Bus,
+        *,
+        grace_seconds: float,
+        node_timeout_seconds: float,
+    ) -> None:
+        self.sessions = db["presence_sessions"]
+        self.nodes = db["presence_nodes"]
+        self.store = store
+        self.recorder = recorder
+        self.bus = bus
+        self.grace = grace_seconds
+        self.node_timeout = timedelta(seconds=node_timeout_seconds)
+        self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._due: dict[str, float] = {}  # user -> loop time at which to check for "offline"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed = False
+        bus.on_ready.append(self._subscribe)
+
+    async def start(self) -> None:
+        await self.sessions.create_index([("user", ASCENDING)], name="user")
+        await self.store.preload_heads(PresenceChanged.event_type)
+        self._tasks = [
+            asyncio.create_task(self._report_loop(), name="presence-reports"),
+            asyncio.create_task(self._sweep_loop(), name="presence-sweep"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _subscribe(self) -> None:
+        if not self._subscribed:
+            self._subscribed = True
+            await self.bus.subscribe_signals(SIGNAL, self._on_report, queue=QUEUE_GROUP)
+
+    async def _on_report(self, msg: Msg) -> None:
+        try:
+            report = orjson.loads(msg.data)
+            if not isinstance(report, dict) or not isinstance(report.get("node"), str):
+                raise ValueError("no node")
+        except ValueError:
+            log.warning("malformed presence report dropped")
+            return
+        await self._reports.put(report)
+
+    async def _report_loop(self) -> None:
+        # One report at a time in this process: the registry's read-decide-write steps never interleave here.
+        while True:
+            report = await self._reports.get()
+            try:
+                await self.apply_report(report)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("presence report failed", extra={"node": report.get("node")})
+
+    async def apply_report(self, report: dict[str, Any]) -> None:
+        node: str = report["node"]
+        at = now()
+        await self.nodes.replace_one({"_id": node}, {"_id": node, "seen_at": at}, upsert=True)
+        if "users" in report:  # a heartbeat: the node's full list replaces what we held for it
+            held = {doc["user"] async for doc in self.sessions.find({"node": node})}
+            now_there = set(_strings(report["users"]))
+            up, down = now_there - held, held - now_there
+        else:
+            up, down = set(_strings(report.get("up", []))), set(_strings(report.get("down", [])))
+            up, down = up - down, down - up
+        for user in up:
+            self._due.pop(user, None)
+        if up:
+            await self.sessions.delete_many({"_id": {"$in": [_session_id(node, u) for u in up]}})
+            await self.sessions.insert_many([{"_id": _session_id(node, u), "node": node, "user": u} for u in up])
+            await self.settle(up)
+        if down:
+            await self.sessions.delete_many({"_id": {"$in": [_session_id(node, u) for u in down]}})
+            deadline = asyncio.get_running_loop().time() + self.grace
+            for user in down:
+                self._due[user] = deadline
+
+    async def settle(self, users: Iterable[str]) -> None:
+        """Append a transition for each user whose state differs from whether they have sessions."""
+        users = list(dict.fromkeys(users))
+        if not users:
+            return
+        connected = {doc["user"] async for doc in self.sessions.find({"user": {"$in": users}})}
+        at = now()
+        for user in users:
+            await self._transition(user, has_sessions=user in connected, at=at)
+
+    async def _transition(self, user: str, *, has_sessions: bool, at: Any) -> None:
+        stream = presence_stream(user)
+        for _ in range(3):
+            head = await self.store.last_event(stream, preloaded=PresenceChanged.event_type)
+            online = bool(head and head.data.get("online"))
+            decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at)
+            if decided is None:
+                return
+            try:
+                await self.recorder.record(decided, expected_version=head.stream_version if head else 0)
+                return
+            except ConcurrencyError:
+                self.store.forget(stream)  # another instance moved it: look again
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.grace / 2 or 1.0))
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("presence sweep failed")
+
+    async def sweep(self) -> None:
+        """Expire silent nodes, and declare offline the users whose grace period ran out."""
+        stale = [doc["_id"] async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})]
+        if stale:
+            orphaned = {doc["user"] async for doc in self.sessions.find({"node": {"$in": stale}})}
+            await self.sessions.delete_many({"node": {"$in": stale}})
+            await self.nodes.delete_many({"_id": {"$in": stale}})
+            log.warning("realtime nodes expired", extra={"nodes": stale, "users": len(orphaned)})
+            await self.settle(orphaned)
+        current = asyncio.get_running_loop().time()
+        due = [user for user, at in self._due.items() if at <= current]
+        for user in due:
+            del self._due[user]
+        await self.settle(due)
+
+
+def _session_id(node: str, user: str) -> str:
+    return f"{node}|{user}"
+
+
+def _strings(values: Any) -> list[str]:
+    return [v for v in values if isinstance(v, str) and 0 < len(v) <= 64] if isinstance(values, list) else []

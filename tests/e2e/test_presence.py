@@ -1,0 +1,130 @@
+"""Presence through the real services: tabs, reloads, two nodes, a crashed node, a connect storm."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from tests.conftest import SocketFactory
+from tests.support import Infra, NatsServer, Stack, bearer, eventually, received, register
+
+GRACE = 1.0  # PARLEY_PRESENCE_GRACE_SECONDS in the test stacks
+
+
+def presence_of(socket: Any, user_id: str) -> list[bool]:
+    return [p["online"] for p in received(socket, "presence") if p["user_id"] == user_id]
+
+
+async def until(condition: Any, what: str, timeout: float = 15.0) -> None:
+    async def probe() -> bool:
+        return bool(condition())
+
+    await eventually(probe, timeout=timeout, what=what)
+
+
+async def sidebar_entry(http: httpx.AsyncClient, stack: Stack, viewer: dict[str, Any], user_id: str) -> dict[str, Any]:
+    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(viewer["access_token"]))).json()
+    entry: dict[str, Any] = next(u for u in users if u["id"] == user_id)
+    return entry
+
+
+async def test_online_while_any_tab_is_open_across_nodes(
+    http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory
+) -> None:
+    alice, bob = await register(http, stack, name="Alice"), await register(http, stack, name="Bob")
+    bob_socket = await sockets(stack.url("realtime2"), bob["access_token"])
+    tab1 = await sockets(stack.url("realtime"), alice["access_token"])
+    tab2 = await sockets(stack.url("realtime2"), alice["access_token"])
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True], "bob sees alice online")
+
+    async def alice_online_in_sidebar() -> bool:
+        entry = await sidebar_entry(http, stack, bob, alice["user"]["id"])
+        return bool(entry["online"]) and entry["last_seen"] is not None
+
+    await eventually(alice_online_in_sidebar, what="sidebar says online")
+
+    await tab1.disconnect()
+    await asyncio.sleep(GRACE + 1.5)  # past the grace period: still online, thanks to the other tab
+    assert presence_of(bob_socket, alice["user"]["id"]) == [True]
+
+    closed_at = time.monotonic()
+    await tab2.disconnect()
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True, False], "alice offline")
+    assert time.monotonic() - closed_at < GRACE + 5
+    offline = [p for p in received(bob_socket, "presence") if p["user_id"] == alice["user"]["id"]][-1]
+    assert offline["last_seen"]
+
+    async def alice_offline_in_sidebar() -> bool:
+        return not (await sidebar_entry(http, stack, bob, alice["user"]["id"]))["online"]
+
+    await eventually(alice_offline_in_sidebar, what="sidebar says offline")
+
+
+async def test_a_reload_does_not_flash_offline(
+    http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory, mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    alice, bob = await register(http, stack, name="Alice"), await register(http, stack, name="Bob")
+    bob_socket = await sockets(stack.url("realtime"), bob["access_token"])
+    tab = await sockets(stack.url("realtime"), alice["access_token"])
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True], "alice online")
+    await tab.disconnect()
+    await asyncio.sleep(0.3)
+    await sockets(stack.url("realtime2"), alice["access_token"])  # the reloaded page, maybe on another node
+    await asyncio.sleep(GRACE + 2)
+    assert presence_of(bob_socket, alice["user"]["id"]) == [True]
+    events = mongo[stack.name]["events"]
+    assert await events.count_documents({"type": "PresenceChanged", "data.user_id": alice["user"]["id"]}) == 1
+
+
+async def test_a_connect_storm_appends_one_event_per_user(
+    http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory, mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    users = await asyncio.gather(*(register(http, stack, name=f"Storm {i}") for i in range(30)))
+    # each user with three tabs, all at once, over both nodes
+    await asyncio.gather(
+        *(sockets(stack.url("realtime" if i % 2 else "realtime2"), u["access_token"]) for u in users for i in range(3))
+    )
+    ids = [u["user"]["id"] for u in users]
+    events = mongo[stack.name]["events"]
+
+    async def all_online() -> bool:
+        return await events.count_documents({"type": "PresenceChanged", "data.user_id": {"$in": ids}}) >= len(ids)
+
+    await eventually(all_online, what="everyone online")
+    await asyncio.sleep(1.5)  # heartbeats pass: nothing more is appended
+    assert await events.count_documents({"type": "PresenceChanged", "data.user_id": {"$in": ids}}) == len(ids)
+
+
+@pytest.fixture
+def crashable(infra: Infra) -> Iterator[Stack]:
+    """A stack of its own (own NATS) with two realtime nodes, one of which the test kills."""
+    nats = NatsServer(infra.workdir)
+    nats.start()
+    stack = Stack(infra, nats, realtime_nodes=2).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        nats.stop()
+        nats.remove_data()
+
+
+async def test_users_of_a_killed_node_go_offline_and_come_back_elsewhere(
+    http: httpx.AsyncClient, crashable: Stack, sockets: SocketFactory
+) -> None:
+    alice, bob = await register(http, crashable, name="Alice"), await register(http, crashable, name="Bob")
+    bob_socket = await sockets(crashable.url("realtime2"), bob["access_token"])
+    await sockets(crashable.url("realtime"), alice["access_token"])
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True], "alice online")
+    crashable.process("realtime").proc.kill()  # type: ignore[union-attr]  # kill -9: no goodbye
+    killed_at = time.monotonic()
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True, False], "alice expired", timeout=30)
+    assert time.monotonic() - killed_at < 15  # node timeout 4 s here (30 s by default) plus the sweep
+    await sockets(crashable.url("realtime2"), alice["access_token"])
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True, False, True], "alice back")
