@@ -23,11 +23,16 @@ async def pair(http: httpx.AsyncClient, stack: Stack) -> tuple[dict[str, Any], d
 async def history(
     http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], peer_id: str, **params: Any
 ) -> dict[str, Any]:
-    response = await http.get(
-        f"{stack.url('query')}/api/conversations/{peer_id}/messages",
-        params=params,
-        headers=bearer(user["access_token"]),
-    )
+    async def fetch() -> httpx.Response | None:
+        response = await http.get(
+            f"{stack.url('query')}/api/conversations/{peer_id}/messages",
+            params=params,
+            headers=bearer(user["access_token"]),
+        )
+        # 404 until the projector has the peer in the users view (a moment after registering)
+        return None if response.status_code == 404 else response
+
+    response = await eventually(fetch, what="peer projected")
     assert response.status_code == 200, response.text
     page: dict[str, Any] = response.json()
     return page
