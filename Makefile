@@ -5,20 +5,26 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
 
-.PHONY: up test install infra lint pytest frontend-test clean-data
+.PHONY: up test install infra browser lint clean-data
 
-up: install
+up: $(PY_STAMP) $(WEB_STAMP) infra
 	@mkdir -p .data/ferretdb .data/nats
 	$(VENV)/bin/honcho --procfile Procfile start
 
 test: install
 	@bash scripts/test.sh
 
-install: $(PY_STAMP) $(WEB_STAMP) infra
+install: $(PY_STAMP) $(WEB_STAMP) infra browser
 
 infra:
 	@scripts/install-ferretdb.sh
 	@scripts/install-nats.sh
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded from elsewhere).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (apt, first time only)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
