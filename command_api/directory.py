@@ -1,13 +1,12 @@
-"""Which users exist, from the log: every account id once at start, then what this process registers or meets.
+"""Which users exist, from the log (the store knows every stream's head once it has preloaded them).
 
-Accounts are never deleted, so a known id stays known. An unknown id costs one look at the log.
+Accounts are never deleted, so a known id stays known.
 """
 
 from __future__ import annotations
 
 from command_api.domain.accounts import user_stream
 from shared.event_store import EventStore
-from shared.events import UserRegistered
 
 
 class UserDirectory:
@@ -15,17 +14,13 @@ class UserDirectory:
         self.store = store
         self._known: set[str] = set()
 
-    async def load(self) -> None:
-        async for event in self.store.read_all(types=[UserRegistered.event_type]):
-            self._known.add(event.data["user_id"])
-
     def add(self, user_id: str) -> None:
         self._known.add(user_id)
 
     async def exists(self, user_id: str) -> bool:
         if user_id in self._known:
             return True
-        if await self.store.stream_version(user_stream(user_id)) > 0:
+        if await self.store.last_event(user_stream(user_id), verify_absence=True) is not None:
             self._known.add(user_id)
             return True
         return False

@@ -38,6 +38,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         db = client[settings.mongodb_db]
         store = EventStore(db)
         await store.ensure_indexes()
+        await store.preload_heads()
         bus = Bus(settings, name=settings.service_name)
         outbox = Outbox(store, bus)
         recorder = Recorder(store, outbox)
@@ -60,8 +61,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
         await throttle.ensure_indexes()
-        app.state.directory = directory = UserDirectory(store)
-        await directory.load()
+        app.state.directory = UserDirectory(store)
         app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)
         app.state.storage = DiskStorage(settings.media_dir)
         app.state.image_slots = asyncio.Semaphore(settings.image_workers)

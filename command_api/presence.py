@@ -30,7 +30,7 @@ from command_api.domain.presence import decide_presence, presence_stream
 from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
-from shared.events import PresenceChanged, now
+from shared.events import now
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class PresenceRegistry:
 
     async def start(self) -> None:
         await self.sessions.create_index([("user", ASCENDING)], name="user")
-        await self.store.preload_heads(PresenceChanged.event_type)
         self._tasks = [
             asyncio.create_task(self._report_loop(), name="presence-reports"),
             asyncio.create_task(self._sweep_loop(), name="presence-sweep"),
@@ -137,7 +136,7 @@ class PresenceRegistry:
     async def _transition(self, user: str, *, has_sessions: bool, at: Any) -> None:
         stream = presence_stream(user)
         for _ in range(3):
-            head = await self.store.last_event(stream, preloaded=PresenceChanged.event_type)
+            head = await self.store.last_event(stream)
             online = bool(head and head.data.get("online"))
             decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at)
             if decided is None:

@@ -101,7 +101,8 @@ class EventStore:
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
         self._by_key = _Lru()
-        self._preloaded: set[str] = set()
+        self._complete = False  # every stream's head is in memory (after ``preload_heads``)
+        self._unsure: set[str] = set()
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def ensure_indexes(self) -> None:
@@ -234,7 +235,7 @@ class EventStore:
             return existing
         taken = await self.events.find_one({"stream": new.stream, "stream_version": expected_version + 1})
         if taken is not None:
-            self._heads.pop(new.stream, None)
+            self.forget(new.stream)
             raise ConcurrencyError(new.stream, expected_version)
         self._last_position = await self._scan_head(position)  # another process took the position
         return None
@@ -266,34 +267,38 @@ class EventStore:
 
     # -- reading one stream or key ------------------------------------------------------------------------------
 
-    async def preload_heads(self, event_type: str) -> None:
-        """Learn the newest event of every stream holding ``event_type`` events with one read of the log, so
-        later lookups of those streams need no query (see ``last_event(known_only=True)``)."""
-        async for event in self.read_all(types=[event_type]):
+    async def preload_heads(self) -> None:
+        """Learn the newest event of every stream with one read of the log (at start), so that from then on a
+        stream this process has not seen is known to be empty without a query. A stream another process wrote to
+        meanwhile shows up as a conflict on append; the caller then ``forget``s it and it is looked up again."""
+        async for event in self.read_all():
             self._heads.remember(event.stream, event)
-        self._preloaded.add(event_type)
+        self._complete = len(self._heads) < _CACHE_MAX
 
-    async def last_event(self, stream: str, *, preloaded: str | None = None) -> Envelope | None:
-        """The stream's newest event (from this process's cache when it appended or read it last).
+    async def last_event(self, stream: str, *, verify_absence: bool = False) -> Envelope | None:
+        """The stream's newest event (from this process's memory when it can).
 
-        With ``preloaded`` naming an event type given to ``preload_heads``, a stream this process has not seen is
-        taken to be empty; if another process wrote to it, the append conflicts and the caller looks again.
+        After ``preload_heads``, a stream never seen here is taken to be empty: right for deciding an append (a
+        wrong guess conflicts and is looked up again), not for asking whether something exists that another
+        process may have created; ``verify_absence`` asks the log in that case.
         """
         cached = self._heads.get(stream)
         if cached is not None:
             return cached
-        if preloaded is not None and preloaded in self._preloaded and len(self._heads) < _CACHE_MAX:
+        if self._complete and not verify_absence and len(self._heads) < _CACHE_MAX and stream not in self._unsure:
             return None
         doc = await self.events.find_one({"stream": stream}, sort=[("stream_version", DESCENDING)])
         if doc is None:
             return None
         event = Envelope.from_document(doc)
         self._heads.remember(stream, event)
+        self._unsure.discard(stream)
         return event
 
     def forget(self, stream: str) -> None:
-        """Drop what this process remembers of a stream (after losing a race on it)."""
+        """Drop what this process remembers of a stream (after losing a race on it): look it up next time."""
         self._heads.pop(stream, None)
+        self._unsure.add(stream)
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events."""

@@ -8,6 +8,7 @@ from command_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, RateLim
 from command_api.domain.media import attach_media, is_media_id, media_stream
 from command_api.domain.messaging import MarkRead, SendMessage, check_recipient, mark_read, message_key, send_message
 from shared.conversations import conversation_id, message_payload, read_payload, reads_stream
+from shared.event_store import ConcurrencyError
 from shared.events import MessagesRead
 from shared.logging import request_id_var
 from shared.schemas import MessageResponse, ReadResponse
@@ -51,7 +52,11 @@ async def send(
     if body.type != "text":
         assert body.media_id is not None  # SendMessage requires one for media types
         # Someone else's upload is answered like a missing one: 422 "unknown media_id".
-        uploaded = await store.last_event(media_stream(body.media_id)) if is_media_id(body.media_id) else None
+        uploaded = (
+            await store.last_event(media_stream(body.media_id), verify_absence=True)
+            if is_media_id(body.media_id)
+            else None
+        )
         media = attach_media(uploaded, sender_id=user_id, message_type=body.type)
     result = await recorder.record_next(
         conversation_id(user_id, body.to),
@@ -70,21 +75,27 @@ async def read(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "peer not found")
     conversation = conversation_id(user_id, body.peer_id)
     stream = reads_stream(conversation, user_id)
-    previous = await store.last_event(stream)
-    previous_up_to = 0
-    if previous is not None:
-        data = previous.decode()
-        assert isinstance(data, MessagesRead)
-        previous_up_to = data.up_to_seq
-    new = mark_read(
-        body,
-        reader_id=user_id,
-        last_seq=await store.stream_version(conversation),
-        previous_up_to=previous_up_to,
-        correlation_id=request_id_var.get(),
-    )
-    if new is None:
-        assert previous is not None  # up_to_seq >= 1 always moves a reader with no receipt yet
-        return ReadResponse.model_validate({"read": read_payload(previous)})
-    result = await recorder.record(new, expected_version=previous.stream_version if previous else 0)
-    return ReadResponse.model_validate({"read": read_payload(result.event)})
+    for _ in range(3):
+        previous = await store.last_event(stream)
+        previous_up_to = 0
+        if previous is not None:
+            data = previous.decode()
+            assert isinstance(data, MessagesRead)
+            previous_up_to = data.up_to_seq
+        new = mark_read(
+            body,
+            reader_id=user_id,
+            last_seq=await store.stream_version(conversation),
+            previous_up_to=previous_up_to,
+            correlation_id=request_id_var.get(),
+        )
+        if new is None:
+            assert previous is not None  # up_to_seq >= 1 always moves a reader with no receipt yet
+            return ReadResponse.model_validate({"read": read_payload(previous)})
+        try:
+            result = await recorder.record(new, expected_version=previous.stream_version if previous else 0)
+        except ConcurrencyError:
+            store.forget(stream)  # another tab marked it at the same moment: decide again on what it wrote
+            continue
+        return ReadResponse.model_validate({"read": read_payload(result.event)})
+    raise ConcurrencyError(stream, 0)

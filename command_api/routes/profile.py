@@ -49,7 +49,9 @@ async def put_profile(
     if body.avatar_media_id is not None:
         if not is_media_id(body.avatar_media_id):
             raise DecisionError(UNKNOWN_MEDIA)
-        avatar_media_id = avatar_upload(await store.last_event(media_stream(body.avatar_media_id)), user_id=user_id)
+        avatar_media_id = avatar_upload(
+            await store.last_event(media_stream(body.avatar_media_id), verify_absence=True), user_id=user_id
+        )
     stream = user_stream(user_id)
     expected = 0
     for _ in range(_ATTEMPTS):
