@@ -16,6 +16,17 @@ from pymongo import AsyncMongoClient
 from tests.support import FerretDB, Infra, NatsServer, Stack, unique
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread from the first browser test until the
+    session ends; an asyncio test collected after it could not start its own loop. Moving the browser tests to
+    the end keeps one `pytest` run (and one FerretDB and NATS) for everything.
+    """
+    browser_dir = Path(__file__).parent / "browser"
+    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(browser_dir))
+
+
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     workdir = Path(os.environ.get("PARLEY_TEST_WORKDIR") or tmp_path_factory.mktemp("infra"))

@@ -20,7 +20,7 @@ vi.mock("socket.io-client", async () => {
 
 const me: Me = { id: ME, name: "Me Myself", email: "me@example.com", avatar: null, online: true, last_seen: null };
 
-function setup({ signedIn = true } = {}) {
+function setup({ signedIn = true, holdUsers = false } = {}) {
   const older = message({ seq: 1, text: "hello from Bob" });
   const backend = fakeBackend(me, [
     user({
@@ -35,10 +35,20 @@ function setup({ signedIn = true } = {}) {
     status: 200,
     body: { messages: [older], next_before: null, peer_read_seq: 0 },
   }));
+  // The people list can be held back, to deliver socket events while it is loading.
+  let releaseUsers = () => {};
+  if (holdUsers) {
+    const answer = backend.routes.get("GET /api/users")!;
+    const held = new Promise<void>((resolve) => (releaseUsers = resolve));
+    backend.routes.set("GET /api/users", async (body, url) => {
+      await held;
+      return answer(body, url);
+    });
+  }
   if (signedIn) localStorage.setItem("parley.token", "token-1");
   window.location.hash = "";
   render(<App fetch={backend.fetch} queryClient={createQueryClient()} />);
-  return { backend, older };
+  return { backend: { ...backend, releaseUsers: () => releaseUsers() }, older };
 }
 
 async function connected() {
@@ -151,6 +161,20 @@ describe("sidebar", () => {
     expect(screen.getByRole("button", { name: "Bob, offline" })).toBeInTheDocument();
   });
 
+  it("keeps presence and new people that arrive while the list is still loading", async () => {
+    const { backend } = setup({ holdUsers: true });
+    await connected();
+    act(() => {
+      lastSocket().serverSends("user", { id: "dave", name: "Dave", avatar: null, online: false, last_seen: null });
+      lastSocket().serverSends("presence", { user_id: "dave", online: true, last_seen: null });
+      lastSocket().serverSends("presence", { user_id: "carol", online: true, last_seen: null });
+    });
+    act(() => backend.releaseUsers());
+    expect(await screen.findByRole("button", { name: "Dave, online" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Carol, online" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Bob, online" })).toBeInTheDocument();
+  });
+
   it("filters by name", async () => {
     setup();
     await screen.findByRole("button", { name: "Bob, online" });
@@ -243,6 +267,30 @@ describe("conversation", () => {
       expect(pane().getByText(/first line/).closest("[data-testid=message]")).toHaveAttribute("data-status", "sent"),
     );
     expect(pane().getAllByTestId("message")).toHaveLength(2);
+  });
+
+  it("sends quick messages one after another, so they keep the order they were written in", async () => {
+    const { backend } = await openBob();
+    const releases: (() => void)[] = [];
+    let seq = 1;
+    backend.routes.set("POST /api/messages", async (body) => {
+      await new Promise<void>((resolve) => releases.push(resolve));
+      const { text, client_msg_id } = body as { text: string; client_msg_id: string };
+      const sent = message({ seq: ++seq, sender_id: ME, receiver_id: BOB, text, client_msg_id });
+      return { status: 201, body: { message: sent } };
+    });
+    const box = screen.getByRole("textbox", { name: "Message" });
+    await userEvent.type(box, "one{Enter}two{Enter}");
+    const posts = () => backend.calls.filter((c) => c.path === "/api/messages" && c.method === "POST");
+    await waitFor(() => expect(posts()).toHaveLength(1));
+    expect((posts()[0]!.body as { text: string }).text).toBe("one");
+    act(() => releases[0]!());
+    await waitFor(() => expect(posts()).toHaveLength(2));
+    expect((posts()[1]!.body as { text: string }).text).toBe("two");
+    act(() => releases[1]!());
+    await waitFor(() =>
+      expect(pane().getByText("two").closest("[data-testid=message]")).toHaveAttribute("data-status", "sent"),
+    );
   });
 
   it("a failed send can be retried with the same client_msg_id", async () => {

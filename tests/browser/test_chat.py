@@ -7,7 +7,16 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PASSWORD, PageFactory, Web, messages, person, sign_up, unique_name
+from tests.browser.helpers import (
+    PASSWORD,
+    PageFactory,
+    Web,
+    expect_presence,
+    messages,
+    person,
+    sign_up,
+    unique_name,
+)
 
 
 def test_sign_up_shows_field_errors_then_the_session_survives_a_reload(new_page: PageFactory) -> None:
@@ -50,7 +59,9 @@ def test_two_people_chat_live_with_unread_typing_and_seen(new_page: PageFactory)
     sign_up(alice, alice_name)
     sign_up(bob, bob_name)
 
-    # Bob registered after Alice's list loaded: he appears without a reload.
+    # Bob registered after Alice's list loaded: he appears without a reload, and both are online.
+    expect_presence(alice, bob_name, "online")
+    expect_presence(bob, alice_name, "online")
     person(alice, bob_name).click()
     alice.get_by_label("Message").fill("Hello Bob 👋")
     alice.get_by_role("button", name="Send").click()
@@ -68,6 +79,28 @@ def test_two_people_chat_live_with_unread_typing_and_seen(new_page: PageFactory)
     bob.get_by_label("Message").press("Enter")
     expect(messages(alice)).to_have_text(["Hello Bob 👋", "Hi Alice\ntwo lines"])
     expect(messages(bob)).to_have_count(2)
+
+    # Emoji both ways, typed and picked: Alice's arrives live in Bob's open conversation.
+    alice.get_by_label("Message").fill("See you at 7 🍜🎉")
+    alice.get_by_label("Message").press("Enter")
+    expect(messages(bob).last).to_have_text("See you at 7 🍜🎉")
+    bob.get_by_label("Message").fill("Deal 👍🏽 — ")
+    bob.get_by_role("button", name="Emoji").click()
+    picker = bob.get_by_role("dialog", name="Smileys and symbols")
+    picker.get_by_role("textbox", name="Type to search for an emoji").fill("grinning")
+    picker.get_by_role("gridcell", name="grinning face", exact=True).click()
+    expect(bob.get_by_label("Message")).to_have_value("Deal 👍🏽 — 😀")
+    bob.get_by_role("button", name="Send").click()
+    history = ["Hello Bob 👋", "Hi Alice\ntwo lines", "See you at 7 🍜🎉", "Deal 👍🏽 — 😀"]
+    expect(messages(alice)).to_have_text(history)
+    expect(messages(bob)).to_have_text(history)
+
+    # A reload keeps the session, the open conversation and the whole history, and presence is still right.
+    for page, peer_name in ((alice, bob_name), (bob, alice_name)):
+        page.reload()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        expect(messages(page)).to_have_text(history)
+        expect_presence(page, peer_name, "online")
 
 
 def test_missed_messages_fill_in_exactly_once_after_a_reconnect(web: Web, new_page: PageFactory) -> None:

@@ -89,6 +89,12 @@ export type SendMessageBody = {
   client_msg_id: string;
 };
 
+/**
+ * The socket `user` event: a new person (with presence) or a profile change, which carries only
+ * `{id, name, avatar}` and is merged into what the client already has.
+ */
+export type UserUpdate = Pick<User, "id" | "name" | "avatar"> & Partial<Pick<User, "online" | "last_seen">>;
+
 export type Presence = { user_id: string; online: boolean; last_seen: string | null };
 
 export type Typing = { from: string };

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useCallback, useRef } from "react";
 import { errorMessage } from "../../api/errors.ts";
 import type { Media, MessageType } from "../../api/types.ts";
 import { useApi } from "../auth/AuthProvider.tsx";
@@ -9,11 +9,16 @@ import { useOutbox } from "./OutboxProvider.tsx";
 
 type Draft = { peerId: string; text: string; media?: Media | null };
 
-/** Send with optimistic display: the message shows as pending at once, failed on error, and can be retried. */
+/**
+ * Send with optimistic display: the message shows as pending at once, failed on error, and can be retried.
+ * Sends go out one after another, so messages arrive in the order they were written (a caption and several
+ * files sent together, or lines sent quickly, are not reordered by racing requests).
+ */
 export function useSendMessage(meId: string) {
   const api = useApi();
   const queryClient = useQueryClient();
   const { dispatch } = useOutbox();
+  const queue = useRef<Promise<void>>(Promise.resolve());
 
   const deliver = useCallback(
     async (entry: Pick<OutboxEntry, "clientMsgId" | "peerId" | "type" | "text" | "media">) => {
@@ -46,7 +51,8 @@ export function useSendMessage(meId: string) {
         createdAt: new Date().toISOString(),
       };
       dispatch({ type: "queued", entry });
-      void deliver(entry);
+      // deliver() never rejects (a failure marks the entry failed), so the chain never breaks.
+      queue.current = queue.current.then(() => deliver(entry));
     },
     [dispatch, deliver],
   );

@@ -33,7 +33,13 @@ export const MessageBubble = memo(function MessageBubble({ row, showDelivery, on
       >
         {media && <MediaView media={media} />}
         {text && (
-          <p className={`whitespace-pre-wrap break-words [overflow-wrap:anywhere] ${media ? "px-2.5 pb-1 pt-1.5" : ""}`}>
+          // A caption wraps to the width of its picture or file card instead of widening the bubble
+          // (width 0 keeps it out of the bubble's size; min-width 100% then fills what the media set).
+          <p
+            className={`whitespace-pre-wrap break-words [overflow-wrap:anywhere] ${
+              media ? "w-0 min-w-full px-2.5 pb-1 pt-1.5" : ""
+            }`}
+          >
             {text}
           </p>
         )}

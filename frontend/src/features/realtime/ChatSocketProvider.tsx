@@ -11,7 +11,7 @@ import {
   type ReactNode,
 } from "react";
 import { io, type Socket } from "socket.io-client";
-import type { Me, Message, Presence, Read, Typing, User, UserEntry } from "../../api/types.ts";
+import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
 import { useApi } from "../auth/AuthProvider.tsx";
 import { useOutbox } from "../composer/OutboxProvider.tsx";
 import { applyPresence, queryKeys, updateMe, upsertUser } from "./cache.ts";
@@ -26,7 +26,7 @@ type ServerEvents = {
   read: (read: Read) => void;
   typing: (typing: Typing) => void;
   presence: (presence: Presence) => void;
-  user: (user: User) => void;
+  user: (user: UserUpdate) => void;
 };
 type ClientEvents = { typing: (payload: { to: string }) => void };
 type ChatSocket = Socket<ServerEvents, ClientEvents>;
@@ -89,6 +89,26 @@ export function ChatSocketProvider({
       },
     });
 
+    // Presence and people changes that arrive while the people list is loading would be lost (there is no
+    // list to change yet, and the answer in flight may predate them): they are applied again once it lands.
+    let early: ((users: UserEntry[]) => UserEntry[])[] = [];
+    const changeUsers = (change: (users: UserEntry[]) => UserEntry[]) => {
+      const state = queryClient.getQueryState<UserEntry[]>(queryKeys.users);
+      if (state?.data) queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? change(old) : old));
+      if (!state?.data || state.fetchStatus === "fetching") early.push(change);
+    };
+    const stopWatchingUsers = queryClient.getQueryCache().subscribe((event) => {
+      if (early.length === 0 || event.type !== "updated" || event.query.queryKey[0] !== queryKeys.users[0]) return;
+      if (event.action.type !== "success" || event.action.manual) return;
+      const pending = early;
+      early = [];
+      queueMicrotask(() =>
+        queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) =>
+          old ? pending.reduce((users, change) => change(users), old) : old,
+        ),
+      );
+    });
+
     const socket: ChatSocket = io({ auth: { token }, transports: ["websocket"] });
     socketRef.current = socket;
 
@@ -128,11 +148,9 @@ export function ChatSocketProvider({
     socket.on("typing", ({ from }) => {
       if (from !== meId) typing.typing(from);
     });
-    socket.on("presence", (presence) => {
-      queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? applyPresence(old, presence) : old));
-    });
+    socket.on("presence", (presence) => changeUsers((users) => applyPresence(users, presence)));
     socket.on("user", (user) => {
-      queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? upsertUser(old, user, meId) : old));
+      changeUsers((users) => upsertUser(users, user, meId));
       queryClient.setQueryData<{ user: Me; sync_position?: number }>(queryKeys.me, (old) =>
         old ? { ...old, user: updateMe(old.user, user) } : old,
       );
@@ -140,6 +158,7 @@ export function ChatSocketProvider({
 
     return () => {
       clearTimeout(retryTimer);
+      stopWatchingUsers();
       socket.removeAllListeners();
       socket.disconnect();
       socketRef.current = null;

@@ -7,6 +7,7 @@ import {
   flattenPages,
   mergeById,
   mergeUsersRefetch,
+  updateMe,
   upsertUser,
   type MessagesData,
 } from "./cache.ts";
@@ -100,6 +101,23 @@ describe("presence and new users", () => {
     expect(added.map((u) => u.name)).toEqual(["Bob", "Carol"]);
     expect(upsertUser(added, { ...carol, name: "Caroline" }, ME).map((u) => u.name)).toEqual(["Bob", "Caroline"]);
     expect(upsertUser(users, { ...carol, id: ME }, ME)).toBe(users);
+  });
+
+  it("merges a profile change ({id, name, avatar} only) and keeps presence and the conversation", () => {
+    const talk = summary({ last_message: message({ seq: 3 }), unread: 2 });
+    const users = [user({ id: BOB, name: "Bob", online: true, last_seen: "2026-03-01T10:00:00Z", conversation: talk })];
+    const [bob] = upsertUser(users, { id: BOB, name: "Robert", avatar: "/api/media/a/thumbnail?sig=s" }, ME);
+    expect(bob).toMatchObject({ name: "Robert", avatar: "/api/media/a/thumbnail?sig=s", online: true });
+    expect(bob?.last_seen).toBe("2026-03-01T10:00:00Z");
+    expect(bob?.conversation).toBe(talk);
+    const [, dan] = upsertUser(users, { id: "dan", name: "Dan", avatar: null }, ME);
+    expect(dan).toMatchObject({ online: false, last_seen: null, conversation: null });
+  });
+
+  it("merges my own profile change into me", () => {
+    const me = { ...user({ id: ME, name: "Me", online: true }), email: "me@example.com" };
+    expect(updateMe(me, { id: ME, name: "New me", avatar: null })).toEqual({ ...me, name: "New me" });
+    expect(updateMe(me, { id: BOB, name: "Bob", avatar: null })).toBe(me);
   });
 });
 

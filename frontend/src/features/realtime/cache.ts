@@ -9,8 +9,8 @@ import type {
   MessagesPage,
   Presence,
   Read,
-  User,
   UserEntry,
+  UserUpdate,
 } from "../../api/types.ts";
 
 export type MessagesData = InfiniteData<MessagesPage, number | null>;
@@ -163,19 +163,27 @@ export function applyPresence(users: UserEntry[], presence: Presence): UserEntry
   );
 }
 
-/** Someone registered (add them) or changed their profile (update them). Never adds me. */
-export function upsertUser(users: UserEntry[], user: User, meId: string): UserEntry[] {
+/**
+ * Someone registered (add them) or changed their profile (update them). A profile change carries only
+ * `{id, name, avatar}`: presence and the conversation are kept. Never adds me.
+ */
+export function upsertUser(users: UserEntry[], user: UserUpdate, meId: string): UserEntry[] {
   if (user.id === meId) return users;
   const index = users.findIndex((u) => u.id === user.id);
-  if (index === -1) return [...users, { ...user, conversation: null }];
+  if (index === -1) return [...users, { online: false, last_seen: null, ...definedFields(user), conversation: null }];
   const before = users[index]!;
   const next = [...users];
-  next[index] = { ...before, ...user, conversation: before.conversation ?? null };
+  next[index] = { ...before, ...definedFields(user), conversation: before.conversation ?? null };
   return next;
 }
 
-export function updateMe(me: Me, user: User): Me {
-  return user.id === me.id ? { ...me, ...user } : me;
+export function updateMe(me: Me, user: UserUpdate): Me {
+  return user.id === me.id ? { ...me, ...definedFields(user) } : me;
+}
+
+/** The fields an event actually carries (a missing or undefined field never erases what is known). */
+function definedFields(user: UserUpdate): UserUpdate {
+  return Object.fromEntries(Object.entries(user).filter(([, value]) => value !== undefined)) as UserUpdate;
 }
 
 function newerSummary(
