@@ -123,22 +123,23 @@ class PresenceRegistry:
             for user in down:
                 self._due[user] = deadline
 
-    async def settle(self, users: Iterable[str]) -> None:
-        """Append a transition for each user whose state differs from whether they have sessions."""
+    async def settle(self, users: Iterable[str], *, expired: bool = False) -> None:
+        """Append a transition for each user whose state differs from whether they have sessions (``expired``:
+        their node stopped reporting)."""
         users = list(dict.fromkeys(users))
         if not users:
             return
         connected = {doc["user"] async for doc in self.sessions.find({"user": {"$in": users}})}
         at = now()
         for user in users:
-            await self._transition(user, has_sessions=user in connected, at=at)
+            await self._transition(user, has_sessions=user in connected, at=at, expired=expired)
 
-    async def _transition(self, user: str, *, has_sessions: bool, at: Any) -> None:
+    async def _transition(self, user: str, *, has_sessions: bool, at: Any, expired: bool) -> None:
         stream = presence_stream(user)
         for _ in range(3):
             head = await self.store.last_event(stream)
             online = bool(head and head.data.get("online"))
-            decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at)
+            decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at, expired=expired)
             if decided is None:
                 return
             try:
@@ -165,7 +166,7 @@ class PresenceRegistry:
             await self.sessions.delete_many({"node": {"$in": stale}})
             await self.nodes.delete_many({"_id": {"$in": stale}})
             log.warning("realtime nodes expired", extra={"nodes": stale, "users": len(orphaned)})
-            await self.settle(orphaned)
+            await self.settle(orphaned, expired=True)
         current = asyncio.get_running_loop().time()
         due = [user for user, at in self._due.items() if at <= current]
         for user in due:

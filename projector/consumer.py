@@ -22,12 +22,19 @@ PARKED = "parked_events"
 
 class Projection(Protocol):
     name: str
-    collections: tuple[str, ...]
+    # The read models it writes (names in ``shared.views``).
+    models: tuple[str, ...]
 
     async def ensure_indexes(self) -> None: ...
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         """Apply events in order; must be idempotent and tolerate events of other streams in any order."""
+
+    def begin_rebuild(self) -> None:
+        """Its collections are new and empty and read by nobody yet: it may keep everything in memory."""
+
+    async def flush(self) -> None:
+        """After a rebuild: write what it kept in memory."""
 
 
 class ProjectionConsumer:
@@ -49,20 +56,63 @@ class ProjectionConsumer:
         self.max_deliver = max_deliver
         self.linger = linger
         self.durable = f"projector-{projection.name}"
+        # Events at or below this position are already in the view (a replay built it that far): acked, not applied.
+        self.skip_through = 0
+        # Cleared while a replay holds this consumer: a fetched batch waits, nothing is written to the view.
+        self._running = asyncio.Event()
+        self._running.set()
+        self._applying = asyncio.Lock()
+        self._lease: asyncio.TimerHandle | None = None
+
+    # -- pause and resume (replay) ------------------------------------------------------------------------------
+
+    async def pause(self, lease: float) -> int:
+        """Stop applying events (the batch in hand is finished first); returns the checkpoint position.
+
+        Resumes by itself after ``lease`` seconds, so a replay that dies cannot stop the projector for good.
+        """
+        self._running.clear()
+        async with self._applying:
+            pass
+        if self._lease is not None:
+            self._lease.cancel()
+        self._lease = asyncio.get_running_loop().call_later(lease, self._lease_expired)
+        checkpoint = await self.checkpoints.find_one({"_id": self.projection.name})
+        return int(checkpoint["position"]) if checkpoint else 0
+
+    def _lease_expired(self) -> None:
+        log.warning("pause lease expired, resuming", extra={"projection": self.projection.name})
+        self._lease = None
+        self._running.set()
+
+    def resume(self, projection: Projection | None = None, *, skip_through: int = 0) -> bool:
+        """Carry on, with ``projection`` (writing into a replayed view) if given; returns whether it was paused."""
+        was_paused = not self._running.is_set()
+        if self._lease is not None:
+            self._lease.cancel()
+            self._lease = None
+        if projection is not None:
+            self.projection = projection
+        self.skip_through = max(self.skip_through, skip_through)
+        self._running.set()
+        return was_paused
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.projection.ensure_indexes()
+        checkpoint = await self.checkpoints.find_one({"_id": self.projection.name})
+        self.skip_through = int(checkpoint.get("rebuilt_through", 0)) if checkpoint else 0
         while not stop.is_set():
             try:
                 await self.bus.wait_ready()
                 subscription = await self.bus.pull_subscription(self.durable, max_deliver=self.max_deliver)
                 log.info("projection consuming", extra={"projection": self.projection.name})
                 while not stop.is_set():
+                    await self._running.wait()
                     try:
                         messages = await subscription.fetch(self.batch, timeout=1.0)
                     except TimeoutError:
                         continue
-                    await self.handle_batch(messages)
+                    await self._apply_when_running(messages)
                     if len(messages) < self.batch:
                         # Let a few more events arrive: one write per batch costs what one per event would.
                         await asyncio.sleep(getattr(self.projection, "linger", self.linger))
@@ -72,15 +122,28 @@ class ProjectionConsumer:
                 log.warning("bus trouble, resubscribing", extra={"error": repr(exc)})
                 await asyncio.sleep(1.0)
 
+    async def _apply_when_running(self, messages: list[Msg]) -> None:
+        while True:
+            await self._running.wait()
+            async with self._applying:
+                if self._running.is_set():
+                    await self.handle_batch(messages)
+                    return
+
     async def handle_batch(self, messages: list[Msg]) -> None:
         """Apply a fetched batch at once; if that fails, one by one, so one poison event cannot stop the rest."""
         decoded: list[tuple[Msg, Envelope]] = []
         for msg in messages:
             try:
-                decoded.append((msg, Envelope.from_json(msg.data)))
+                event = Envelope.from_json(msg.data)
             except Exception as exc:
                 await self.park(msg, None, f"undecodable: {exc!r}")
                 await msg.term()
+                continue
+            if event.position <= self.skip_through:
+                await msg.ack()  # a replay put it in the view already
+            else:
+                decoded.append((msg, event))
         if not decoded:
             return
         try:

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
 
-from projector.bulk import load_many, replace_all
+from projector.bulk import ViewDocuments
 from shared.conversations import message_payload
 from shared.events import Envelope, MessageSent, MessagesRead
-from shared.views import CONVERSATIONS, summary_id
+from shared.views import CONVERSATIONS, ViewCatalog, summary_id
 
 # Unread seqs kept per summary; past this the count shows as this many (a badge says "999+" anyway).
 MAX_UNREAD_TRACKED = 1000
-_CACHE_MAX = 50_000
 
 
 def _empty(owner_id: str, peer_id: str, conversation_id: str) -> dict[str, Any]:
@@ -35,34 +33,36 @@ def _empty(owner_id: str, peer_id: str, conversation_id: str) -> dict[str, Any]:
 
 class ConversationsProjection:
     """Every change is a max or a set union, so applying an event twice, or events of the two streams (messages
-    and receipts) in either order, ends in the same document. One consumer owns this view, so it keeps the
-    summaries it has written in memory and writes each batch's changes at once.
+    and receipts) in either order, ends in the same document.
     """
 
     name = "conversations"
-    collections: tuple[str, ...] = (CONVERSATIONS,)
+    models: tuple[str, ...] = (CONVERSATIONS,)
     # Rewriting summaries costs a scan of the view on FerretDB, so gather half a second of events per write.
     # Clients see new messages from the socket at once; this only delays what a refetch returns.
     linger = 0.5
 
-    def __init__(self, views: AsyncDatabase[dict[str, Any]]) -> None:
-        self.summaries = views[CONVERSATIONS]
-        self._cache: dict[str, dict[str, Any]] = {}
+    def __init__(self, views: ViewCatalog) -> None:
+        self.summaries = ViewDocuments(views[CONVERSATIONS])
 
     async def ensure_indexes(self) -> None:
-        await self.summaries.create_index([("owner_id", ASCENDING)], name="owner")
+        await self.summaries.collection.create_index([("owner_id", ASCENDING)], name="owner")
+
+    def begin_rebuild(self) -> None:
+        self.summaries.begin_rebuild()
+
+    async def flush(self) -> None:
+        await self.summaries.flush()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         relevant = [e for e in events if e.type in (MessageSent.event_type, MessagesRead.event_type)]
         if not relevant:
             return
-        if len(self._cache) > _CACHE_MAX:
-            self._cache.clear()
         ids = []
         for event in relevant:
             a, b = _pair(event)
             ids += [summary_id(a, b), summary_id(b, a)]
-        await load_many(self.summaries, ids, self._cache)
+        await self.summaries.load(ids)
         changed: dict[str, dict[str, Any]] = {}
         for event in relevant:
             if event.type == MessageSent.event_type:
@@ -72,13 +72,10 @@ class ConversationsProjection:
         for doc in changed.values():
             doc["unread_seqs"] = sorted(s for s in doc["unread_seqs"] if s > doc["read_seq"])[-MAX_UNREAD_TRACKED:]
             doc["unread"] = len(doc["unread_seqs"])
-        await replace_all(self.summaries, list(changed.values()))
+        await self.summaries.write(changed)
 
     def _doc(self, owner: str, peer: str, conversation_id: str, changed: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        key = summary_id(owner, peer)
-        doc = self._cache.get(key) or _empty(owner, peer, conversation_id)
-        self._cache[key] = changed[key] = doc
-        return doc
+        return self.summaries.edit(summary_id(owner, peer), changed, lambda: _empty(owner, peer, conversation_id))
 
     def _on_message_sent(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
         data = event.decode()

@@ -10,29 +10,22 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
 
-from projector.consumer import Projection, ProjectionConsumer
-from projector.conversations import ConversationsProjection
-from projector.media import MediaProjection
-from projector.messages import MessagesProjection
+from projector.consumer import ProjectionConsumer
+from projector.control import PAUSE, RESUME, ControlServer
+from projector.registry import projections
 from projector.settings import ProjectorSettings
-from projector.users import UsersProjection
 from shared.bus import Bus
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
+from shared.views import ViewCatalog
 from shared.web import HealthCheck, health_router
 
 log = logging.getLogger(__name__)
-
-
-def projections(views: AsyncDatabase[dict[str, Any]]) -> list[Projection]:
-    """Every read model the projector maintains."""
-    return [UsersProjection(views), MessagesProjection(views), ConversationsProjection(views), MediaProjection(views)]
 
 
 def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
@@ -43,14 +36,25 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = create_client(settings)
         views = client[settings.views_db]
+        catalog = ViewCatalog(views)
+        await _refresh_until_reachable(catalog)
         bus = Bus(settings, name=settings.service_name)
         app.state.mongo, app.state.bus = client, bus
-        bus.start()
         stop = asyncio.Event()
         consumers = [
             ProjectionConsumer(p, bus, views, batch=settings.fetch_batch, max_deliver=settings.max_deliver)
-            for p in projections(views)
+            for p in projections(catalog)
         ]
+        control = ControlServer(consumers, catalog)
+
+        async def listen_for_control() -> None:
+            if not control.listening:  # the client renews its subscriptions after a reconnect by itself
+                await bus.subscribe_signals(PAUSE, control.on_pause)
+                await bus.subscribe_signals(RESUME, control.on_resume)
+                control.listening = True
+
+        bus.on_ready.append(listen_for_control)
+        bus.start()
         tasks = [asyncio.create_task(c.run(stop), name=f"projection-{c.projection.name}") for c in consumers]
         log.info("projector started", extra={"projections": [c.projection.name for c in consumers]})
         try:
@@ -68,6 +72,17 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
     app = FastAPI(title="Parley projector", version="0.1.0", lifespan=lifespan)
     app.include_router(health_router(_health_checks))
     return app
+
+
+async def _refresh_until_reachable(catalog: ViewCatalog) -> None:
+    """The catalog names the collections to write into: wait for the database rather than guess."""
+    while True:
+        try:
+            await catalog.refresh()
+            return
+        except ConnectionFailure as exc:
+            log.warning("database unreachable, waiting to read the view catalog", extra={"error": repr(exc)})
+            await asyncio.sleep(1.0)
 
 
 def _health_checks(request: Request) -> Mapping[str, HealthCheck]:

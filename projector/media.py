@@ -2,33 +2,33 @@
 
 ``viewers`` holds the uploader and both participants of every conversation the upload was sent in. An upload and
 the messages that carry it are different streams, so they may be applied in either order: every change is a set
-union or sets fixed values, and applying an event twice changes nothing. One consumer owns this view, so it keeps
-the documents it wrote in memory and writes each batch's changes at once.
+union or sets fixed values, and applying an event twice changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from projector.bulk import load_many, replace_all
+from projector.bulk import ViewDocuments
 from shared.events import Envelope, MediaUploaded, MessageSent
-from shared.views import MEDIA
-
-_CACHE_MAX = 50_000
+from shared.views import MEDIA, ViewCatalog
 
 
 class MediaProjection:
     name = "media"
-    collections: tuple[str, ...] = (MEDIA,)
+    models: tuple[str, ...] = (MEDIA,)
 
-    def __init__(self, views: AsyncDatabase[dict[str, Any]]) -> None:
-        self.media = views[MEDIA]
-        self._cache: dict[str, dict[str, Any]] = {}
+    def __init__(self, views: ViewCatalog) -> None:
+        self.media = ViewDocuments(views[MEDIA])
 
     async def ensure_indexes(self) -> None:
         """Read by ``_id`` only."""
+
+    def begin_rebuild(self) -> None:
+        self.media.begin_rebuild()
+
+    async def flush(self) -> None:
+        await self.media.flush()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         relevant = [
@@ -38,21 +38,17 @@ class MediaProjection:
         ]
         if not relevant:
             return
-        if len(self._cache) > _CACHE_MAX:
-            self._cache.clear()
-        await load_many(self.media, [_media_id(e) for e in relevant], self._cache)
+        await self.media.load([_media_id(e) for e in relevant])
         changed: dict[str, dict[str, Any]] = {}
         for event in relevant:
             if event.type == MediaUploaded.event_type:
                 self.on_media_uploaded(event, changed)
             else:
                 self.on_message_sent(event, changed)
-        await replace_all(self.media, list(changed.values()))
-        # Remembered only once written: a batch that fails is applied again from what is really stored.
-        self._cache.update(changed)
+        await self.media.write(changed)
 
     def _merge(self, media_id: str, fields: dict[str, Any], viewers: list[str], changed: dict[str, Any]) -> None:
-        doc = changed.get(media_id) or self._cache.get(media_id) or {"_id": media_id, "viewers": []}
+        doc = changed.get(media_id) or self.media.docs.get(media_id) or {"_id": media_id, "viewers": []}
         merged = list(dict.fromkeys([*doc["viewers"], *viewers]))
         if merged == doc["viewers"] and all(doc.get(k) == v for k, v in fields.items()):
             return

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
 
 from projector.bulk import insert_new
 from shared.conversations import message_payload
 from shared.events import Envelope, MessageSent
-from shared.views import MESSAGES
+from shared.views import MESSAGES, ViewCatalog
 
 
 class MessagesProjection:
     name = "messages"
-    collections: tuple[str, ...] = (MESSAGES,)
+    models: tuple[str, ...] = (MESSAGES,)
 
-    def __init__(self, views: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, views: ViewCatalog) -> None:
         self.messages = views[MESSAGES]
 
     async def ensure_indexes(self) -> None:
         await self.messages.create_index(
             [("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="conversation_seq"
         )
+
+    def begin_rebuild(self) -> None:
+        """Messages are only ever inserted: a rebuild writes each batch as it goes."""
+
+    async def flush(self) -> None:
+        pass
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         docs = []

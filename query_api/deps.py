@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from pymongo.asynchronous.database import AsyncDatabase
 
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
 from shared.media_urls import MediaSigner
 from shared.storage import MediaStorage
+from shared.views import ViewCatalog
 from shared.web import authenticated_user_id
 
 
@@ -19,8 +19,8 @@ def _settings(request: Request) -> QuerySettings:
     return settings
 
 
-def _views(request: Request) -> AsyncDatabase[dict[str, Any]]:
-    views: AsyncDatabase[dict[str, Any]] = request.app.state.views
+def _views(request: Request) -> ViewCatalog:
+    views: ViewCatalog = request.app.state.views
     return views
 
 
@@ -40,7 +40,7 @@ def _storage(request: Request) -> MediaStorage:
 
 
 SettingsDep = Annotated[QuerySettings, Depends(_settings)]
-ViewsDep = Annotated[AsyncDatabase[dict[str, Any]], Depends(_views)]
+ViewsDep = Annotated[ViewCatalog, Depends(_views)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
 SignerDep = Annotated[MediaSigner, Depends(_signer)]

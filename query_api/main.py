@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
-from query_api.routes import conversations, media, sync, users
+from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
 from shared.storage import DiskStorage
+from shared.views import ViewCatalog
 from shared.web import HealthCheck, health_router, install_common
 
 
@@ -25,13 +28,20 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = create_client(settings)
         app.state.mongo = client
-        app.state.views = client[settings.views_db]
+        # Which collection serves each read model; followed in the background, so a replay's switch is seen.
+        app.state.views = catalog = ViewCatalog(client[settings.views_db])
+        with contextlib.suppress(Exception):  # the database may still be starting: keep_fresh retries
+            await catalog.refresh()
+        stop = asyncio.Event()
+        refresher = asyncio.create_task(catalog.keep_fresh(stop), name="view-catalog")
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
         try:
             yield
         finally:
+            stop.set()
+            await refresher
             await client.close()
 
     app = FastAPI(
@@ -47,6 +57,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(sync.router)
     app.include_router(media.router)
+    app.include_router(audit.router)
     app.include_router(health_router(_health_checks))
     return app
 

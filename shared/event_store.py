@@ -22,6 +22,7 @@ Events are never updated or deleted.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -33,6 +34,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from shared.events import Envelope, NewEvent, position_id
+
+log = logging.getLogger(__name__)
 
 EVENTS = "events"
 KEYS = "event_keys"
@@ -271,7 +274,7 @@ class EventStore:
         """Learn the newest event of every stream with one read of the log (at start), so that from then on a
         stream this process has not seen is known to be empty without a query. A stream another process wrote to
         meanwhile shows up as a conflict on append; the caller then ``forget``s it and it is looked up again."""
-        async for event in self.read_all():
+        async for event in self.scan():  # no server-side sort: a fraction of the cost on FerretDB
             self._heads.remember(event.stream, event)
         self._complete = len(self._heads) < _CACHE_MAX
 
@@ -360,6 +363,40 @@ class EventStore:
         cursor = self.events.find(query, batch_size=batch_size).sort("_id", ASCENDING).limit(limit)
         async for doc in cursor:
             yield Envelope.from_document(doc)
+
+    async def scan(
+        self, *, after_position: int = 0, until_position: int | None = None, batch_size: int = 2000
+    ) -> AsyncIterator[Envelope]:
+        """Every event after ``after_position`` (up to ``until_position``) in position order, for replays.
+
+        Asks for no server-side order: FerretDB sorts a whole result in memory (several times the cost of the
+        read itself), while documents come back in about the order they were written. Positions are gapless,
+        so the few that arrive early wait here for the one before them. Events past a gap that stays open to the
+        end (appended while this read ran) are left out: the caller continues from the last position yielded.
+        """
+        query: dict[str, Any] = {}
+        if after_position:
+            query["_id"] = {"$gt": position_id(after_position)}
+        early: dict[int, dict[str, Any]] = {}
+        expected = after_position + 1
+        async for doc in self.events.find(query, batch_size=batch_size):
+            position = int(doc["position"])
+            if position < expected or (until_position is not None and position > until_position):
+                continue
+            if position != expected:
+                early[position] = doc
+                continue
+            yield Envelope.from_document(doc)
+            expected += 1
+            while expected in early:
+                yield Envelope.from_document(early.pop(expected))
+                expected += 1
+        if early:
+            # Normal for an append in flight; a gap that stays means an event was removed from the log.
+            log.warning(
+                "read of the log stopped at a gap",
+                extra={"missing_position": expected, "later_events": len(early), "up_to": max(early)},
+            )
 
     async def concerning(
         self, user_id: str, *, after_position: int, types: Iterable[str], limit: int

@@ -95,12 +95,23 @@ class UserProfileUpdated(EventData):
     avatar_media_id: str | None = None
 
 
+PresenceReason = Literal["connected", "disconnected", "node_expired"]
+
+
 class PresenceChanged(EventData):
+    """A user went online or offline (stream ``presence:<user_id>``).
+
+    Schema 2 added ``reason``, so that an operator can tell a closed tab from a crashed realtime node; schema 1
+    events are upcast by ``_presence_v1_to_v2``.
+    """
+
     event_type = "PresenceChanged"
+    schema_version = 2
 
     user_id: str
     online: bool
     last_seen: datetime
+    reason: PresenceReason
 
 
 # The one place that says which classes are events; nothing is discovered by module path.
@@ -114,8 +125,17 @@ SECRET_FIELDS = frozenset({"password_hash"})
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
+
+def _presence_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 did not say why: going online was a connection, going offline a disconnection (crashed nodes
+    were not told apart then)."""
+    return {**data, "reason": "connected" if data["online"] else "disconnected"}
+
+
 # (event type, schema it reads) -> function returning the data in schema + 1.
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    (PresenceChanged.event_type, 1): _presence_v1_to_v2,
+}
 
 
 class UnknownEventType(ValueError):

@@ -1,14 +1,73 @@
-"""Names and shapes of the read models, shared by the projector (writer) and the query API (reader)."""
+"""Names and shapes of the read models, shared by the projector (writer) and the query API (reader).
+
+Each read model (``users``, ``messages``, ...) is served by one physical collection, named in the small
+``view_catalog`` collection (absent: the collection of the model's own name). A replay builds a model beside the
+live one, under a new name, then switches the catalog entry: one single-document write, atomic on MongoDB and
+FerretDB alike, so a reader sees the whole old view or the whole new one, never a half-built one.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Mapping
 from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+log = logging.getLogger(__name__)
 
 USERS = "users"
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
 # Who may download each upload (its uploader and the participants of conversations it was sent in), with its meta.
 MEDIA = "media"
+MODELS = (USERS, CONVERSATIONS, MESSAGES, MEDIA)
+
+CATALOG = "view_catalog"
+# How often readers look at the catalog; a replaced collection is kept a few of these before it is dropped.
+CATALOG_REFRESH_SECONDS = 1.0
+
+
+class ViewCatalog:
+    """The collection serving each read model: ``catalog[USERS]`` is the live ``users`` view.
+
+    ``names`` overrides the catalog (a rebuild writes into its own new collections this way).
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], names: Mapping[str, str] | None = None) -> None:
+        self.db = db
+        self._names: dict[str, str] = dict(names or {})
+        self._fixed = names is not None
+
+    def __getitem__(self, model: str) -> AsyncCollection[dict[str, Any]]:
+        return self.db[self.name(model)]
+
+    def name(self, model: str) -> str:
+        """The physical collection now serving ``model``."""
+        return self._names.get(model, model)
+
+    async def refresh(self) -> None:
+        if not self._fixed:
+            self._names = {doc["_id"]: doc["collection"] async for doc in self.db[CATALOG].find()}
+
+    async def switch(self, model: str, collection: str) -> None:
+        """Make ``collection`` the live view of ``model``."""
+        await self.db[CATALOG].replace_one({"_id": model}, {"_id": model, "collection": collection}, upsert=True)
+        self._names[model] = collection
+
+    async def keep_fresh(self, stop: asyncio.Event, interval: float = CATALOG_REFRESH_SECONDS) -> None:
+        """Refresh until ``stop``: a reader follows a switch within ``interval``."""
+        while not stop.is_set():
+            try:
+                await self.refresh()
+            except Exception as exc:  # the database is away; keep the names we have
+                log.warning("could not refresh the view catalog", extra={"error": repr(exc)})
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
 
 
 def summary_id(owner_id: str, peer_id: str) -> str:

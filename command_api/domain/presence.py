@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.events import NewEvent, PresenceChanged
+from shared.events import NewEvent, PresenceChanged, PresenceReason
 
 
 def presence_stream(user_id: str) -> str:
     return f"presence:{user_id}"
 
 
-def decide_presence(user_id: str, *, currently_online: bool, has_sessions: bool, at: datetime) -> NewEvent | None:
-    """A ``PresenceChanged`` when the user's state flips, otherwise nothing."""
+def decide_presence(
+    user_id: str, *, currently_online: bool, has_sessions: bool, at: datetime, expired: bool = False
+) -> NewEvent | None:
+    """A ``PresenceChanged`` when the user's state flips, otherwise nothing. ``expired``: the user's sessions
+    were dropped because their realtime node stopped reporting, not because the sockets closed."""
     if has_sessions == currently_online:
         return None
+    reason: PresenceReason = "connected" if has_sessions else ("node_expired" if expired else "disconnected")
     return NewEvent(
         stream=presence_stream(user_id),
-        data=PresenceChanged(user_id=user_id, online=has_sessions, last_seen=at),
+        data=PresenceChanged(user_id=user_id, online=has_sessions, last_seen=at, reason=reason),
         actor_id=user_id,
     )

@@ -35,7 +35,9 @@ async def stream_messages(bus: Bus) -> int:
 
 
 def event(user: str) -> NewEvent:
-    return NewEvent(stream=f"presence:{user}", data=PresenceChanged(user_id=user, online=True, last_seen=now()))
+    return NewEvent(
+        stream=f"presence:{user}", data=PresenceChanged(user_id=user, online=True, last_seen=now(), reason="connected")
+    )
 
 
 async def test_publish_is_deduplicated_by_event_id(infra: Infra, store: EventStore) -> None:

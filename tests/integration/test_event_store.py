@@ -24,7 +24,9 @@ async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncI
 def presence(user: str, online: bool = True, **kw: Any) -> NewEvent:
     return NewEvent(
         stream=f"presence:{user}",
-        data=PresenceChanged(user_id=user, online=online, last_seen=now()),
+        data=PresenceChanged(
+            user_id=user, online=online, last_seen=now(), reason="connected" if online else "disconnected"
+        ),
         actor_id=user,
         **kw,
     )

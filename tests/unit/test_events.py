@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from shared import events
-from shared.events import EVENT_TYPES, UPCASTERS, Envelope, EventData, UnknownEventType, upcast
+from shared.events import EVENT_TYPES, UPCASTERS, Envelope, EventData, PresenceChanged, UnknownEventType, now, upcast
 
 
 class NoteTaken(EventData):
@@ -83,3 +83,11 @@ def test_envelope_upcasts_old_documents(note_taken: None) -> None:
 def test_naive_dates_are_read_as_utc() -> None:
     envelope = Envelope.from_document(_doc(occurred_at=datetime(2026, 1, 2)))
     assert envelope.occurred_at.tzinfo is UTC
+
+
+def test_presence_schema_1_is_upcast_with_the_reason_it_implied() -> None:
+    last_seen = now()
+    for online, reason in ((True, "connected"), (False, "disconnected")):
+        schema, data = upcast("PresenceChanged", 1, {"user_id": "u", "online": online, "last_seen": last_seen})
+        assert schema == 2
+        assert PresenceChanged.model_validate(data).reason == reason

@@ -11,8 +11,9 @@ from command_api.domain.messaging import (
     message_key,
     send_message,
 )
+from command_api.domain.presence import decide_presence
 from shared.conversations import conversation_id, participants, reads_stream
-from shared.events import MessageSent, MessagesRead
+from shared.events import MessageSent, MessagesRead, PresenceChanged, now
 
 
 def text(**kw: object) -> SendMessage:
@@ -75,3 +76,15 @@ def test_mark_read_moves_forward_only() -> None:
         mark_read(
             MarkRead(peer_id="bob", up_to_seq=6), reader_id="alice", last_seq=5, previous_up_to=0, correlation_id=None
         )
+
+
+def test_presence_transitions_say_why() -> None:
+    def reason(**kw: bool) -> str:
+        decided = decide_presence("u", at=now(), **kw)
+        assert decided is not None and isinstance(decided.data, PresenceChanged)
+        return decided.data.reason
+
+    assert reason(currently_online=False, has_sessions=True) == "connected"
+    assert reason(currently_online=True, has_sessions=False) == "disconnected"
+    assert reason(currently_online=True, has_sessions=False, expired=True) == "node_expired"
+    assert decide_presence("u", currently_online=True, has_sessions=True, at=now()) is None

@@ -1,0 +1,208 @@
+"""Replay benchmark: rebuild every read model from a log of N events, and where the time goes.
+
+Writes a realistic log straight through the event store (users registering, presence, messages in many
+conversations, read receipts, uploads), then runs the same replay as `parley replay --model all` (no projector
+running, so nothing to hold) and, separately, each stage alone: reading the log, applying the events in memory,
+writing the views.
+Usage: `.venv/bin/python -m bench.replay --events 100000`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from bench.common import cpu_seconds, machine
+from projector.rebuild import Rebuild, replay
+from shared.event_store import EventStore
+from shared.events import (
+    MediaUploaded,
+    MessageSent,
+    MessagesRead,
+    NewEvent,
+    PresenceChanged,
+    UserRegistered,
+    new_id,
+    now,
+)
+from tests.support import FerretDB
+
+
+def plan(total: int, seed: int = 1) -> list[tuple[NewEvent, int]]:
+    """(event, expected version) pairs making a log of ``total`` events in a plausible mix."""
+    rng = random.Random(seed)
+    users = [new_id() for _ in range(max(10, total // 100))]
+    events: list[tuple[NewEvent, int]] = []
+    versions: dict[str, int] = {}
+
+    def add(stream: str, data: Any, actor: str) -> None:
+        version = versions.get(stream, 0)
+        events.append((NewEvent(stream=stream, data=data, actor_id=actor), version))
+        versions[stream] = version + 1
+
+    for user in users:
+        add(
+            f"user:{user}",
+            UserRegistered(
+                user_id=user, name=f"User {user[:6]}", email=f"{user}@x.io", password_hash="$2b$12$" + "x" * 53
+            ),
+            user,
+        )
+    pairs = [tuple(sorted(rng.sample(users, 2))) for _ in range(len(users) * 2)]
+    while len(events) < total:
+        roll = rng.random()
+        if roll < 0.03:
+            user = rng.choice(users)
+            stream = f"presence:{user}"
+            online = versions.get(stream, 0) % 2 == 0
+            add(
+                stream,
+                PresenceChanged(
+                    user_id=user, online=online, last_seen=now(), reason="connected" if online else "disconnected"
+                ),
+                user,
+            )
+        elif roll < 0.09:
+            a, b = rng.choice(pairs)
+            conversation = f"dm:{a}:{b}"
+            seq = versions.get(conversation, 0)
+            if seq:
+                reader, peer = (a, b) if rng.random() < 0.5 else (b, a)
+                receipt = MessagesRead(
+                    conversation_id=conversation, reader_id=reader, peer_id=peer, up_to_seq=seq, read_at=now()
+                )
+                add(f"reads:{conversation}:{reader}", receipt, reader)
+        elif roll < 0.095:
+            user = rng.choice(users)
+            media = new_id()
+            add(
+                f"media:{media}",
+                MediaUploaded(
+                    media_id=media,
+                    uploader_id=user,
+                    sha256="0" * 64,
+                    name="photo.jpg",
+                    size=123_456,
+                    mime="image/jpeg",
+                    kind="image",
+                    width=1200,
+                    height=900,
+                    thumbnail_sha256="1" * 64,
+                ),
+                user,
+            )
+        else:
+            a, b = rng.choice(pairs)
+            sender, receiver = (a, b) if rng.random() < 0.5 else (b, a)
+            conversation = f"dm:{a}:{b}"
+            seq = versions.get(conversation, 0) + 1
+            text = rng.choice(
+                [
+                    "ok 👍",
+                    "See you at 7?",
+                    "Sounds good, thanks!",
+                    "Here is the report for Q3, have a look when you can.",
+                ]
+            )
+            data = MessageSent(
+                message_id=new_id(),
+                conversation_id=conversation,
+                seq=seq,
+                sender_id=sender,
+                receiver_id=receiver,
+                type="text",
+                text=text,
+                client_msg_id=new_id(),
+                sent_at=now(),
+            )
+            add(conversation, data, sender)
+    return events[:total]
+
+
+async def write_log(store: EventStore, events: list[tuple[NewEvent, int]]) -> float:
+    started = time.perf_counter()
+    chunk = 2000  # appended concurrently: the store writes each group with one insert
+    for start in range(0, len(events), chunk):
+        await asyncio.gather(*(store.append(e, expected_version=v) for e, v in events[start : start + chunk]))
+        await store.outbox.delete_many({})  # no relay here; the bench reads the log, not the bus
+    return time.perf_counter() - started
+
+
+async def run(total: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="parley-bench-replay-"))
+    ferret = FerretDB(workdir)
+    ferret.start()
+    assert ferret.process.proc is not None
+    ferret_pid = ferret.process.proc.pid
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url, tz_aware=True)
+    try:
+        store = EventStore(client["bench"])
+        await store.ensure_indexes()
+        views = client["bench_views"]
+        print(f"writing a log of {total:,} events...")
+        wrote = await write_log(store, plan(total))
+        print(f"  written in {wrote:.1f} s ({total / wrote:,.0f} events/s)")
+        names = ["users", "conversations", "messages", "media"]
+
+        # 1. The whole replay, as `parley replay --model all` runs it.
+        cpu0, ferret0, t0 = time.process_time(), cpu_seconds(ferret_pid), time.perf_counter()
+        report = await replay(store, views, None, names, drop_after=0)
+        elapsed = time.perf_counter() - t0
+        python_cpu, ferret_cpu = time.process_time() - cpu0, cpu_seconds(ferret_pid) - ferret0
+        t = report.timings
+        print(f"\nreplay --model all: {t.events:,} events in {elapsed:.2f} s = {t.events / elapsed:,.0f} events/s")
+        print(
+            f"  waiting for the log {t.read:.2f} s (overlaps applying), applying {t.apply:.2f} s, "
+            f"writing views {t.write:.2f} s"
+        )
+        print(f"  CPU: this process (replay) {python_cpu:.1f} s, FerretDB {ferret_cpu:.1f} s")
+        sizes = {m: await views[new].count_documents({}) for m, (_, new) in report.switched.items()}
+        print(f"  views: {sizes}")
+
+        # 2. Each stage alone.
+        t0, f0 = time.perf_counter(), cpu_seconds(ferret_pid)
+        events = [e async for e in store.scan()]
+        read = time.perf_counter() - t0
+        rate, ferret_read = len(events) / read, cpu_seconds(ferret_pid) - f0
+        print(f"\nread the log alone: {len(events):,} events in {read:.2f} s = {rate:,.0f} events/s")
+        print(f"  FerretDB CPU {ferret_read:.1f} s")
+        rebuild = Rebuild(store, views, names)
+        await rebuild.start()
+        t0 = time.perf_counter()
+        for name, projection in rebuild.projections.items():
+            if name == "messages":
+                continue  # writes as it goes: measured with the writes below
+            for start in range(0, len(events), 2000):
+                await projection.apply_batch(events[start : start + 2000])
+        folded = time.perf_counter() - t0
+        print(f"apply in memory (users, conversations, media): {folded:.2f} s = {len(events) / folded:,.0f} events/s")
+        t0 = time.perf_counter()
+        await rebuild.flush()
+        messages = rebuild.projections["messages"]
+        for start in range(0, len(events), 2000):
+            await messages.apply_batch(events[start : start + 2000])
+        wrote_views = time.perf_counter() - t0
+        print(f"write every view (inserts): {wrote_views:.2f} s")
+        await rebuild.discard()
+        print(f"\nmachine: {machine()}")
+    finally:
+        await client.close()
+        ferret.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    asyncio.run(run(args.events))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The ``parley`` command for operators: replay, verify, audit and stats."""

@@ -1,0 +1,296 @@
+"""Replay, verify, audit and stats against a running stack: the log is the truth and operators can read it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.views import MODELS, ViewCatalog
+from tests import media_samples as samples
+from tests.support import Infra, Stack, bearer, eventually, register, send_text
+
+ADMIN_EMAIL = "ops@parley.example"
+
+
+@pytest.fixture(scope="module")
+def ops_stack(infra: Infra) -> Iterator[Stack]:
+    """A stack of its own (its log holds only this module's events), with an admin."""
+    s = Stack(
+        infra,
+        infra.nats,
+        extra_env={"PARLEY_MESSAGE_RATE": "200", "PARLEY_MESSAGE_BURST": "400", "PARLEY_ADMIN_EMAILS": ADMIN_EMAIL},
+    ).start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+async def db(infra: Infra, ops_stack: Stack) -> AsyncIterator[Any]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url, tz_aware=True)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def parley(stack: Stack, *args: str) -> tuple[int, str, str]:
+    """Run the `parley` command against the stack; returns (exit status, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley_cli.main",
+        *args,
+        env={**os.environ, **stack.env, "PARLEY_LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=150)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def caught_up(db: Any, stack: Stack) -> None:
+    """Wait until every projection has applied the whole log."""
+    events, checkpoints = db[stack.name]["events"], db[f"{stack.name}_views"]["checkpoints"]
+
+    async def done() -> bool:
+        head = await events.count_documents({})
+        marks = {d["_id"]: d.get("position", 0) async for d in checkpoints.find()}
+        return len(marks) == 4 and all(p >= head for p in marks.values())
+
+    await eventually(done, timeout=30, what="projections caught up")
+
+
+async def snapshot(db: Any, stack: Stack) -> dict[str, dict[str, Any]]:
+    catalog = ViewCatalog(db[f"{stack.name}_views"])
+    await catalog.refresh()
+    return {model: {d["_id"]: d async for d in catalog[model].find()} for model in MODELS}
+
+
+async def traffic(http: httpx.AsyncClient, stack: Stack, people: int = 6, per_pair: int = 40) -> list[dict[str, Any]]:
+    """People, messages both ways in every pair, read receipts, an image and an avatar: every event type."""
+    users = [await register(http, stack, name=f"Person {i} ✨") for i in range(people)]
+    pairs = [(a, b) for i, a in enumerate(users) for b in users[i + 1 :]]
+
+    async def chat(a: dict[str, Any], b: dict[str, Any]) -> None:
+        for n in range(per_pair):
+            sender, to = (a, b) if n % 2 == 0 else (b, a)
+            response = await send_text(http, stack, sender, to["user"]["id"], f"message {n} 🙂 <b>hi</b>")
+            assert response.status_code == 201, response.text
+        read = await http.post(
+            f"{stack.url('command')}/api/messages/read",
+            json={"peer_id": a["user"]["id"], "up_to_seq": per_pair // 2},
+            headers=bearer(b["access_token"]),
+        )
+        assert read.status_code == 200, read.text
+
+    await asyncio.gather(*(chat(a, b) for a, b in pairs))
+    owner = users[0]
+    image = await http.post(
+        f"{stack.url('command')}/api/uploads",
+        files={"file": ("photo.png", samples.image("PNG"), "image/png")},
+        headers=bearer(owner["access_token"]),
+    )
+    assert image.status_code == 201, image.text
+    media_id = image.json()["media"]["id"]
+    sent = await http.post(
+        f"{stack.url('command')}/api/messages",
+        json={"to": users[1]["user"]["id"], "type": "image", "media_id": media_id, "client_msg_id": uuid.uuid4().hex},
+        headers=bearer(owner["access_token"]),
+    )
+    assert sent.status_code == 201, sent.text
+    profile = await http.put(
+        f"{stack.url('command')}/api/profile",
+        json={"name": "Person Zero", "avatar_media_id": media_id},
+        headers=bearer(owner["access_token"]),
+    )
+    assert profile.status_code == 200, profile.text
+    return users
+
+
+async def test_replay_rebuilds_views_equal_to_the_live_ones(http: httpx.AsyncClient, ops_stack: Stack, db: Any) -> None:
+    stack = ops_stack
+    await traffic(http, stack)  # 15 pairs x 40 messages, receipts, media: about 650 events
+    await caught_up(db, stack)
+    before = await snapshot(db, stack)
+    assert len(before["messages"]) >= 600
+
+    status, out, err = await parley(stack, "replay", "--model", "all")
+    assert status == 0, out + err
+    assert "events/s" in out
+
+    catalog = ViewCatalog(db[f"{stack.name}_views"])
+    await catalog.refresh()
+    assert all(catalog.name(model) != model for model in MODELS)  # new collections serve every view
+    assert await snapshot(db, stack) == before
+    left = set(await db[f"{stack.name}_views"].list_collection_names())
+    assert not (left & set(MODELS)), "the replaced collections are dropped"
+
+    status, out, err = await parley(stack, "verify")
+    assert status == 0, out + err
+    assert "OK" in out
+
+
+async def test_verify_notices_a_tampered_view_and_replay_repairs_it(
+    http: httpx.AsyncClient, ops_stack: Stack, db: Any
+) -> None:
+    stack = ops_stack
+    victim = await register(http, stack, name="Victim")
+    await caught_up(db, stack)
+    catalog = ViewCatalog(db[f"{stack.name}_views"])
+    await catalog.refresh()
+    await catalog[MODELS[0]].update_one({"_id": victim["user"]["id"]}, {"$set": {"name": "Mallory"}})
+
+    status, out, err = await parley(stack, "verify", "--model", "users")
+    assert status == 1, out + err
+    assert "users: DIFFERENT" in out
+    assert victim["user"]["id"] in out and "Mallory" in out
+
+    status, out, err = await parley(stack, "replay", "--model", "users")
+    assert status == 0, out + err
+    status, out, err = await parley(stack, "verify", "--model", "users")
+    assert status == 0, out + err
+    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(victim["access_token"]))).json()
+    me = (await http.get(f"{stack.url('query')}/api/me", headers=bearer(victim["access_token"]))).json()
+    assert me["user"]["name"] == "Victim" and users
+
+
+async def test_a_replay_under_live_traffic_loses_and_duplicates_nothing(
+    http: httpx.AsyncClient, ops_stack: Stack, db: Any
+) -> None:
+    stack = ops_stack
+    alice, bob = await register(http, stack, name="Alice"), await register(http, stack, name="Bob")
+    sent: list[str] = []
+    replay_done = asyncio.Event()
+
+    async def keep_sending() -> None:
+        n = 0
+        # Messages before, during and after the replay (its switch included).
+        while not replay_done.is_set() or n < 40:
+            response = await send_text(http, stack, alice, bob["user"]["id"], f"live {n}")
+            assert response.status_code == 201, response.text
+            sent.append(response.json()["message"]["id"])
+            n += 1
+            await asyncio.sleep(0.01)
+
+    sender = asyncio.create_task(keep_sending())
+    await asyncio.sleep(0.5)
+    status, out, err = await parley(stack, "replay", "--model", "all")
+    replay_done.set()
+    await sender
+    assert status == 0, out + err
+    await caught_up(db, stack)
+
+    async def history() -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        before = ""
+        while True:
+            page = await http.get(
+                f"{stack.url('query')}/api/conversations/{alice['user']['id']}/messages",
+                params={"limit": 100, **({"before": before} if before else {})},
+                headers=bearer(bob["access_token"]),
+            )
+            assert page.status_code == 200, page.text
+            body = page.json()
+            messages = body["messages"] + messages
+            if not body["next_before"]:
+                return messages
+            before = body["next_before"]
+
+    async def complete() -> bool:
+        return len(await history()) >= len(sent)
+
+    await eventually(complete, timeout=20, what="every message in the history")
+    messages = await history()
+    assert [m["id"] for m in messages] == sent  # each once, in order
+    assert [m["seq"] for m in messages] == list(range(1, len(sent) + 1))
+    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+    summary = next(u for u in users if u["id"] == alice["user"]["id"])["conversation"]
+    assert summary["unread"] == len(sent)
+    status, out, err = await parley(stack, "verify")
+    assert status == 0, out + err
+
+
+async def test_audit_filters_orders_and_hides_secrets(http: httpx.AsyncClient, ops_stack: Stack, db: Any) -> None:
+    stack = ops_stack
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    carol, dave = await register(http, stack, name="Carol"), await register(http, stack, name="Dave")
+    for n in range(3):
+        assert (await send_text(http, stack, carol, dave["user"]["id"], f"audit {n}")).status_code == 201
+    assert (await send_text(http, stack, dave, carol["user"]["id"], "reply")).status_code == 201
+
+    status, out, err = await parley(stack, "audit", "--user", carol["user"]["email"], "--format", "ndjson")
+    assert status == 0, err
+    records = [orjson.loads(line) for line in out.splitlines()]
+    assert [r["type"] for r in records if r["type"] != "PresenceChanged"][:5] == ["UserRegistered"] + [
+        "MessageSent"
+    ] * 4
+    positions = [r["position"] for r in records]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert "password_hash" not in out and "$2b$" not in out
+    assert all(carol["user"]["id"] in orjson.dumps(r).decode() for r in records)
+
+    status, out, _ = await parley(
+        stack, "audit", "--user", dave["user"]["id"], "--type", "MessageSent", "--format", "ndjson"
+    )
+    sent_by = [orjson.loads(line)["data"]["sender_id"] for line in out.splitlines()]
+    assert sent_by == [carol["user"]["id"]] * 3 + [dave["user"]["id"]]
+
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    status, out, _ = await parley(stack, "audit", "--since", future, "--format", "ndjson")
+    assert status == 0 and out == ""
+    status, out, _ = await parley(stack, "audit", "--type", "Nonsense")
+    assert status == 2
+
+    status, out, _ = await parley(stack, "audit", "--user", carol["user"]["id"], "--limit", "3")
+    assert status == 0 and "UserRegistered" in out and "(3 events)" in out
+
+    # The same trail over HTTP, for admins only.
+    url = f"{stack.url('query')}/api/audit/events"
+    assert (await http.get(url, headers=bearer(carol["access_token"]))).status_code == 403
+    assert (await http.get(url)).status_code == 401
+    admin = await register(http, stack, name="Ops", email=ADMIN_EMAIL)
+
+    async def admin_projected() -> bool:
+        return (await http.get(url, params={"limit": 1}, headers=bearer(admin["access_token"]))).status_code == 200
+
+    await eventually(admin_projected, what="the admin's account projected")
+    params: dict[str, Any] = {"user": carol["user"]["email"], "type": "MessageSent", "limit": 2}
+    first = (await http.get(url, params=params, headers=bearer(admin["access_token"]))).json()
+    assert [e["data"]["text"] for e in first["events"]] == ["audit 0", "audit 1"]
+    assert first["next_after"] == first["events"][-1]["position"]
+    rest = (
+        await http.get(url, params={**params, "after": first["next_after"]}, headers=bearer(admin["access_token"]))
+    ).json()
+    assert [e["data"]["text"] for e in rest["events"]] == ["audit 2", "reply"] and rest["next_after"] is None
+    everything = await http.get(
+        url, params={"since": started.isoformat(), "limit": 1000}, headers=bearer(admin["access_token"])
+    )
+    assert everything.status_code == 200
+    assert "password_hash" not in everything.text and "$2b$" not in everything.text
+    assert {"UserRegistered", "MessageSent"} <= {e["type"] for e in everything.json()["events"]}
+    bad = await http.get(url, params={"type": "Nope"}, headers=bearer(admin["access_token"]))
+    assert bad.status_code == 422 and "Nope" in bad.json()["detail"]
+    bad = await http.get(url, params={"since": "yesterday"}, headers=bearer(admin["access_token"]))
+    assert bad.status_code == 422
+
+
+async def test_stats_counts_events_and_shows_each_consumer(ops_stack: Stack, db: Any) -> None:
+    await caught_up(db, ops_stack)
+    status, out, err = await parley(ops_stack, "stats")
+    assert status == 0, err
+    assert "MessageSent" in out and "UserRegistered" in out
+    for consumer in ("users", "conversations", "messages", "media"):
+        assert f"\n{consumer} " in out
