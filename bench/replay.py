@@ -21,6 +21,8 @@ from pymongo import AsyncMongoClient
 
 from bench.common import cpu_seconds, machine
 from projector.rebuild import Rebuild, replay
+from projector.sources import BusSource
+from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import (
     MediaUploaded,
@@ -32,7 +34,8 @@ from shared.events import (
     new_id,
     now,
 )
-from tests.support import FerretDB
+from shared.settings import Settings
+from tests.support import FerretDB, NatsServer
 
 
 def plan(total: int, seed: int = 1) -> list[tuple[NewEvent, int]]:
@@ -135,10 +138,34 @@ async def write_log(store: EventStore, events: list[tuple[NewEvent, int]]) -> fl
     return time.perf_counter() - started
 
 
+async def publish_log(store: EventStore, bus: Bus) -> float:
+    """What the outbox does in the running system: every event onto the JetStream stream."""
+    started = time.perf_counter()
+    batch = []
+    async for event in store.scan():
+        batch.append(event)
+        if len(batch) == 1000:
+            await asyncio.gather(*(bus.publish(e) for e in batch))
+            batch = []
+    await asyncio.gather(*(bus.publish(e) for e in batch))
+    return time.perf_counter() - started
+
+
+def report_replay(label: str, timings: Any, elapsed: float, python_cpu: float, ferret_cpu: float) -> None:
+    rate = timings.events / elapsed
+    print(f"\n{label}: {timings.events:,} events in {elapsed:.2f} s = {rate:,.0f} events/s")
+    print(
+        f"  waiting for events {timings.read:.2f} s (overlaps applying), applying {timings.apply:.2f} s, "
+        f"writing views {timings.write:.2f} s"
+    )
+    print(f"  CPU: this process {python_cpu:.1f} s, FerretDB {ferret_cpu:.1f} s")
+
+
 async def run(total: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="parley-bench-replay-"))
-    ferret = FerretDB(workdir)
+    ferret, nats_server = FerretDB(workdir), NatsServer(workdir)
     ferret.start()
+    nats_server.start()
     assert ferret.process.proc is not None
     ferret_pid = ferret.process.proc.pid
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(ferret.url, tz_aware=True)
@@ -151,20 +178,26 @@ async def run(total: int) -> None:
         print(f"  written in {wrote:.1f} s ({total / wrote:,.0f} events/s)")
         names = ["users", "conversations", "messages", "media"]
 
-        # 1. The whole replay, as `parley replay --model all` runs it.
-        cpu0, ferret0, t0 = time.process_time(), cpu_seconds(ferret_pid), time.perf_counter()
-        report = await replay(store, views, None, names, drop_after=0)
-        elapsed = time.perf_counter() - t0
-        python_cpu, ferret_cpu = time.process_time() - cpu0, cpu_seconds(ferret_pid) - ferret0
-        t = report.timings
-        print(f"\nreplay --model all: {t.events:,} events in {elapsed:.2f} s = {t.events / elapsed:,.0f} events/s")
-        print(
-            f"  waiting for the log {t.read:.2f} s (overlaps applying), applying {t.apply:.2f} s, "
-            f"writing views {t.write:.2f} s"
-        )
-        print(f"  CPU: this process (replay) {python_cpu:.1f} s, FerretDB {ferret_cpu:.1f} s")
-        sizes = {m: await views[new].count_documents({}) for m, (_, new) in report.switched.items()}
-        print(f"  views: {sizes}")
+        settings = Settings(nats_url=nats_server.url, nats_stream="BENCH", subject_prefix="bench.events")
+        bus = Bus(settings, name="bench")
+        bus.start()
+        await bus.wait_ready()
+        published = await publish_log(store, bus)
+        print(f"  published to JetStream in {published:.1f} s (what the outbox does as events are appended)")
+
+        # 1. The whole replay, as `parley replay --model all [--source bus]` runs it (no projector to hold).
+        for label, source in (
+            ("replay --model all (from the log)", None),
+            ("replay --model all --source bus", BusSource(store, bus.js, "BENCH", "bench.events.>")),
+        ):
+            cpu0, ferret0, t0 = time.process_time(), cpu_seconds(ferret_pid), time.perf_counter()
+            report = await replay(store, views, None, names, drop_after=0, source=source)
+            elapsed = time.perf_counter() - t0
+            python_cpu, ferret_cpu = time.process_time() - cpu0, cpu_seconds(ferret_pid) - ferret0
+            report_replay(label, report.timings, elapsed, python_cpu, ferret_cpu)
+            sizes = {m: await views[new].count_documents({}) for m, (_, new) in report.switched.items()}
+            print(f"  views: {sizes}")
+        await bus.close()
 
         # 2. Each stage alone.
         t0, f0 = time.perf_counter(), cpu_seconds(ferret_pid)
@@ -194,6 +227,7 @@ async def run(total: int) -> None:
         print(f"\nmachine: {machine()}")
     finally:
         await client.close()
+        nats_server.stop()
         ferret.stop()
 
 

@@ -58,6 +58,9 @@ class PresenceRegistry:
         self.node_timeout = timedelta(seconds=node_timeout_seconds)
         self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._due: dict[str, float] = {}  # user -> loop time at which to check for "offline"
+        # node -> loop time its last report arrived here, even if still queued: a node whose heartbeat waits
+        # behind a storm of reports is not expired for it.
+        self._heard: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = False
         bus.on_ready.append(self._subscribe)
@@ -87,6 +90,7 @@ class PresenceRegistry:
         except ValueError:
             log.warning("malformed presence report dropped")
             return
+        self._heard[report["node"]] = asyncio.get_running_loop().time()
         await self._reports.put(report)
 
     async def _report_loop(self) -> None:
@@ -131,8 +135,10 @@ class PresenceRegistry:
             return
         connected = {doc["user"] async for doc in self.sessions.find({"user": {"$in": users}})}
         at = now()
-        for user in users:
-            await self._transition(user, has_sessions=user in connected, at=at, expired=expired)
+        # Each user has a stream of their own: the appends go together (the store writes them as one group).
+        await asyncio.gather(
+            *(self._transition(user, has_sessions=user in connected, at=at, expired=expired) for user in users)
+        )
 
     async def _transition(self, user: str, *, has_sessions: bool, at: Any, expired: bool) -> None:
         stream = presence_stream(user)
@@ -160,11 +166,18 @@ class PresenceRegistry:
 
     async def sweep(self) -> None:
         """Expire silent nodes, and declare offline the users whose grace period ran out."""
-        stale = [doc["_id"] async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})]
+        heard_since = asyncio.get_running_loop().time() - self.node_timeout.total_seconds()
+        stale = [
+            doc["_id"]
+            async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})
+            if self._heard.get(doc["_id"], 0.0) < heard_since
+        ]
         if stale:
             orphaned = {doc["user"] async for doc in self.sessions.find({"node": {"$in": stale}})}
             await self.sessions.delete_many({"node": {"$in": stale}})
             await self.nodes.delete_many({"_id": {"$in": stale}})
+            for node in stale:
+                self._heard.pop(node, None)
             log.warning("realtime nodes expired", extra={"nodes": stale, "users": len(orphaned)})
             await self.settle(orphaned, expired=True)
         current = asyncio.get_running_loop().time()

@@ -28,6 +28,7 @@ from parley_cli import output
 from projector.control import ControlClient
 from projector.rebuild import LeaseExpired, replay, verify
 from projector.registry import PROJECTIONS
+from projector.sources import BusSource, EventSource, LogSource
 from shared.audit import AuditFilter, audit_record, every, find_user_id
 from shared.event_store import EventStore
 from shared.events import EVENT_TYPES
@@ -85,12 +86,33 @@ def _progress(ctx_total: int, what: str) -> tuple[tqdm[Any], Callable[[int, int]
     return bar, advance
 
 
+def _source(args: argparse.Namespace, ctx: Context) -> EventSource | None:
+    """The log itself (default), or JetStream's copy of it checked against the log (``--source bus``)."""
+    if args.source == "log":
+        return LogSource(ctx.store)
+    if ctx.control is None:
+        return None
+    settings = ctx.settings
+    js = ctx.control.nc.jetstream(timeout=10)
+    return BusSource(ctx.store, js, settings.nats_stream, f"{settings.subject_prefix}.>")
+
+
 async def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     async with connected(settings, nats=True) as ctx:
-        bar, advance = _progress(await ctx.store.events.estimated_document_count(), "replay")
+        source = _source(args, ctx)
+        if source is None:
+            print("--source bus needs NATS, which is not reachable", file=sys.stderr)
+            return 1
+        bar, advance = _progress(await ctx.store.count(), "replay")
         try:
             report = await replay(
-                ctx.store, ctx.views, ctx.control, _names(args.model), lease=args.lease, on_progress=advance
+                ctx.store,
+                ctx.views,
+                ctx.control,
+                _names(args.model),
+                lease=args.lease,
+                on_progress=advance,
+                source=source,
             )
         except LeaseExpired as exc:
             bar.close()
@@ -107,7 +129,7 @@ async def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     async with connected(settings, nats=True) as ctx:
-        bar, advance = _progress(await ctx.store.events.estimated_document_count(), "verify")
+        bar, advance = _progress(await ctx.store.count(), "verify")
         report = await verify(
             ctx.store, ctx.views, ctx.control, _names(args.model), lease=args.lease, on_progress=advance
         )
@@ -204,6 +226,12 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("replay", help="rebuild read models from the log and switch them in, while running")
     p.add_argument("--model", choices=models, default="all")
     p.add_argument("--lease", type=float, default=120.0, help="seconds the projector may be held (default 120)")
+    p.add_argument(
+        "--source",
+        choices=("log", "bus"),
+        default="log",
+        help="read the event log (default), or JetStream's copy of it, checked against the log and faster on FerretDB",
+    )
     p.set_defaults(run=cmd_replay)
 
     p = commands.add_parser("verify", help="rebuild read models aside and compare them with the live ones")

@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from projector.consumer import CHECKPOINTS, Projection
 from projector.control import ControlClient
 from projector.registry import PROJECTIONS
+from projector.sources import EventSource, LogSource
 from shared.event_store import EventStore
 from shared.events import Envelope
 from shared.views import CATALOG_REFRESH_SECONDS, ViewCatalog
@@ -57,9 +58,16 @@ class Timings:
 class Rebuild:
     """The chosen projections, writing into new collections, fed from the log up to a position."""
 
-    def __init__(self, store: EventStore, views: AsyncDatabase[dict[str, Any]], names: list[str]) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        views: AsyncDatabase[dict[str, Any]],
+        names: list[str],
+        source: EventSource | None = None,
+    ) -> None:
         self.store = store
         self.views = views
+        self.source = source or LogSource(store)
         stamp = time.strftime("%Y%m%d%H%M%S") + f"{time.time_ns() % 1_000_000:06d}"
         makers = {name: PROJECTIONS[name] for name in names}
         models = [model for make in makers.values() for model in _models(make)]
@@ -94,7 +102,7 @@ class Rebuild:
         async def read() -> None:
             batch: list[Envelope] = []
             waited = time.perf_counter()
-            async for event in self.store.scan(after_position=start, until_position=until, batch_size=BATCH):
+            async for event in self.source.events(start, until):
                 batch.append(event)
                 if len(batch) >= BATCH:
                     self.timings.read += time.perf_counter() - waited
@@ -187,6 +195,7 @@ async def replay(
     lease: float = 120.0,
     on_progress: ProgressCallback | None = None,
     drop_after: float = 3 * CATALOG_REFRESH_SECONDS,
+    source: EventSource | None = None,
 ) -> ReplayReport:
     """Rebuild ``names`` from the log and switch them in while the system runs.
 
@@ -197,14 +206,15 @@ async def replay(
        and apply everything after it, so nothing is lost or applied twice.
     4. After readers have followed the switch, drop the old collections.
     """
-    rebuild = Rebuild(store, views, names)
+    rebuild = Rebuild(store, views, names, source)
     await rebuild.start()
     held: dict[str, int] | None = None
     try:
-        await rebuild.feed(on_progress=on_progress)
+        position = await rebuild.feed(on_progress=on_progress)
         await rebuild.flush()
         held = await control.pause(names, lease) if control is not None else None
-        position = await rebuild.feed(on_progress=on_progress)
+        if await store.at(position + 1) is not None:  # positions have no gaps: anything new starts there
+            position = await rebuild.feed(on_progress=on_progress)
         catalog = ViewCatalog(views)
         await catalog.refresh()
         switched = {model: (catalog.name(model), target) for model, target in rebuild.targets.items()}

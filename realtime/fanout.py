@@ -9,6 +9,7 @@ import socketio
 from nats.aio.msg import Msg
 
 from realtime.connections import user_room
+from realtime.presence_push import PresencePush
 from shared.conversations import message_payload, read_payload
 from shared.events import (
     Envelope,
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class Fanout:
-    def __init__(self, sio: socketio.AsyncServer, signer: MediaSigner) -> None:
+    def __init__(self, sio: socketio.AsyncServer, signer: MediaSigner, presence: PresencePush) -> None:
         self.sio = sio
+        self.presence = presence
         # Pushes go only to a message's participants, who may see its media: URLs are signed per push.
         self.signer = signer
 
@@ -62,10 +64,8 @@ class Fanout:
         elif event.type == PresenceChanged.event_type:
             presence = event.decode()
             assert isinstance(presence, PresenceChanged)
-            # Everyone's sidebar shows the dot: one broadcast per change, however many users there are.
-            await self.sio.emit(
-                "presence", {"user_id": presence.user_id, "online": presence.online, "last_seen": presence.last_seen}
-            )
+            # Everyone's sidebar shows the dot: a broadcast, gathered with other changes of the moment.
+            self.presence.add({"user_id": presence.user_id, "online": presence.online, "last_seen": presence.last_seen})
         elif event.type == UserProfileUpdated.event_type:
             profile = event.decode()
             assert isinstance(profile, UserProfileUpdated)

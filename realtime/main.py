@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from realtime.connections import register_connection_handlers
 from realtime.fanout import Fanout
 from realtime.presence import PresenceReporter
+from realtime.presence_push import PresencePush
 from realtime.settings import RealtimeSettings
 from realtime.typing import SIGNAL as TYPING_SIGNAL
 from realtime.typing import TypingRelay
@@ -46,7 +47,9 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
     bus = Bus(settings, name=f"{settings.service_name}-{settings.node_id}")
     presence = PresenceReporter(bus, settings.node_id, heartbeat_seconds=settings.heartbeat_seconds)
     register_connection_handlers(sio, settings, presence)
-    fanout = Fanout(sio, MediaSigner.from_settings(settings))
+    fanout = Fanout(
+        sio, MediaSigner.from_settings(settings), PresencePush(sio, window_seconds=settings.presence_push_window)
+    )
     typing = TypingRelay(sio, bus)
 
     @asynccontextmanager

@@ -16,5 +16,7 @@ class RealtimeSettings(Settings):
     node_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     # How often this node tells the command side which users it holds (the command side expires a silent node).
     heartbeat_seconds: float = 10.0
+    # Presence changes arriving within this many seconds are pushed together (see realtime/presence_push.py).
+    presence_push_window: float = 0.1
     ping_interval: float = 20.0
     ping_timeout: float = 20.0

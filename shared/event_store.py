@@ -410,6 +410,11 @@ class EventStore:
         cursor = self.events.find(query).sort("_id", ASCENDING).limit(limit)
         return [Envelope.from_document(doc) async for doc in cursor]
 
+    async def count(self) -> int:
+        """About how many events the log holds (collection statistics: no read of the events), for progress."""
+        cursor = await self.events.aggregate([{"$collStats": {"count": {}}}])
+        return sum([int(doc.get("count", 0)) async for doc in cursor])
+
     async def last_position(self) -> int:
         """The head of the log: the hint in ``meta``, then one query past it."""
         hint = await self.meta.find_one({"_id": "head"})

@@ -340,3 +340,14 @@ async def send_text(
 def received(socket: Any, event: str) -> list[Any]:
     """Payloads of ``event`` a test socket has received so far."""
     return [data for name, data in socket.received if name == event]
+
+
+def presence_changes(socket: Any) -> list[dict[str, Any]]:
+    """Every presence change a test socket has heard, in order, whether pushed alone or in a batch."""
+    changes: list[dict[str, Any]] = []
+    for name, data in socket.received:
+        if name == "presence":
+            changes.append(data)
+        elif name == "presences":
+            changes.extend(data["changes"])
+    return changes

@@ -12,13 +12,13 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.conftest import SocketFactory
-from tests.support import Infra, NatsServer, Stack, bearer, eventually, received, register
+from tests.support import Infra, NatsServer, Stack, bearer, eventually, presence_changes, register
 
 GRACE = 1.0  # PARLEY_PRESENCE_GRACE_SECONDS in the test stacks
 
 
 def presence_of(socket: Any, user_id: str) -> list[bool]:
-    return [p["online"] for p in received(socket, "presence") if p["user_id"] == user_id]
+    return [p["online"] for p in presence_changes(socket) if p["user_id"] == user_id]
 
 
 async def until(condition: Any, what: str, timeout: float = 15.0) -> None:
@@ -57,7 +57,7 @@ async def test_online_while_any_tab_is_open_across_nodes(
     await tab2.disconnect()
     await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True, False], "alice offline")
     assert time.monotonic() - closed_at < GRACE + 5
-    offline = [p for p in received(bob_socket, "presence") if p["user_id"] == alice["user"]["id"]][-1]
+    offline = [p for p in presence_changes(bob_socket) if p["user_id"] == alice["user"]["id"]][-1]
     assert offline["last_seen"]
 
     async def alice_offline_in_sidebar() -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import nats
 import orjson
 import pytest
 from pymongo import AsyncMongoClient
@@ -294,3 +295,28 @@ async def test_stats_counts_events_and_shows_each_consumer(ops_stack: Stack, db:
     assert "MessageSent" in out and "UserRegistered" in out
     for consumer in ("users", "conversations", "messages", "media"):
         assert f"\n{consumer} " in out
+
+
+async def test_replay_from_the_bus_copy_fills_what_the_bus_lost_from_the_log(
+    http: httpx.AsyncClient, ops_stack: Stack, db: Any
+) -> None:
+    stack = ops_stack
+    alice, bob = await register(http, stack, name="Alice"), await register(http, stack, name="Bob")
+    for n in range(30):
+        assert (await send_text(http, stack, alice, bob["user"]["id"], f"bus {n}")).status_code == 201
+    await caught_up(db, stack)
+    before = await snapshot(db, stack)
+    # The bus keeps only the newer part of the log (as a retention limit would leave it).
+    nc = await nats.connect(stack.nats.url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(stack.env["PARLEY_NATS_STREAM"])
+        await js.purge_stream(stack.env["PARLEY_NATS_STREAM"], seq=(info.state.first_seq + info.state.last_seq) // 2)
+    finally:
+        await nc.close()
+
+    status, out, err = await parley(stack, "replay", "--source", "bus")
+    assert status == 0, out + err
+    assert await snapshot(db, stack) == before
+    status, out, err = await parley(stack, "verify")
+    assert status == 0, out + err

@@ -14,7 +14,7 @@ import { io, type Socket } from "socket.io-client";
 import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
 import { useApi } from "../auth/AuthProvider.tsx";
 import { useOutbox } from "../composer/OutboxProvider.tsx";
-import { applyPresence, queryKeys, updateMe, upsertUser } from "./cache.ts";
+import { applyPresence, applyPresences, queryKeys, updateMe, upsertUser } from "./cache.ts";
 import { applyMessagesToCache, applyReadsToCache } from "./applyToCache.ts";
 import { SyncEngine } from "./syncEngine.ts";
 import { TypingStore } from "./typingStore.ts";
@@ -26,6 +26,8 @@ type ServerEvents = {
   read: (read: Read) => void;
   typing: (typing: Typing) => void;
   presence: (presence: Presence) => void;
+  /** Several presence changes of the same moment (a storm), in the order they happened. */
+  presences: (batch: { changes: Presence[] }) => void;
   user: (user: UserUpdate) => void;
 };
 type ClientEvents = { typing: (payload: { to: string }) => void };
@@ -149,6 +151,7 @@ export function ChatSocketProvider({
       if (from !== meId) typing.typing(from);
     });
     socket.on("presence", (presence) => changeUsers((users) => applyPresence(users, presence)));
+    socket.on("presences", ({ changes }) => changeUsers((users) => applyPresences(users, changes)));
     socket.on("user", (user) => {
       changeUsers((users) => upsertUser(users, user, meId));
       queryClient.setQueryData<{ user: Me; sync_position?: number }>(queryKeys.me, (old) =>

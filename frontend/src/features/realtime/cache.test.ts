@@ -3,6 +3,7 @@ import { BOB, ME, message, read, summary, user } from "../../test/fixtures.ts";
 import {
   applyMessageToUsers,
   applyPresence,
+  applyPresences,
   applyReadToUsers,
   flattenPages,
   mergeById,
@@ -92,6 +93,16 @@ describe("presence and new users", () => {
     const users = [user({ id: BOB, name: "Bob" })];
     const [bob] = applyPresence(users, { user_id: BOB, online: true, last_seen: null });
     expect(bob?.online).toBe(true);
+  });
+
+  it("applies a batch of changes in order", () => {
+    const users = [user({ id: BOB, name: "Bob" }), user({ id: "carol", name: "Carol" })];
+    const [bob, carol] = applyPresences(users, [
+      { user_id: BOB, online: true, last_seen: "2026-11-27T10:00:00Z" },
+      { user_id: "carol", online: true, last_seen: "2026-11-27T10:00:01Z" },
+      { user_id: BOB, online: false, last_seen: "2026-11-27T10:00:02Z" },
+    ]);
+    expect([bob?.online, bob?.last_seen, carol?.online]).toEqual([false, "2026-11-27T10:00:02Z", true]);
   });
 
   it("adds a new user once, and never adds me", () => {

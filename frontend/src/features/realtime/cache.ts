@@ -163,6 +163,11 @@ export function applyPresence(users: UserEntry[], presence: Presence): UserEntry
   );
 }
 
+/** Several presence changes at once (the `presences` socket event), applied in order. */
+export function applyPresences(users: UserEntry[], changes: Presence[]): UserEntry[] {
+  return changes.reduce((current, presence) => applyPresence(current, presence), users);
+}
+
 /**
  * Someone registered (add them) or changed their profile (update them). A profile change carries only
  * `{id, name, avatar}`: presence and the conversation are kept. Never adds me.
