@@ -48,6 +48,9 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
             users = await register_users(http, stack, pairs * 2)
             sent_at: dict[str, float] = {}
             latencies: list[float] = []
+            # When each measured message arrived (seconds since the start) and how long it took: where the tail is.
+            arrivals: list[tuple[float, float]] = []
+            answers: list[float] = []  # POST sent -> 201 received: the command side's share
             realtime_urls = [stack.url("realtime" if i == 0 else f"realtime{i + 1}") for i in range(nodes)]
 
             async def connect(i: int, user: dict[str, Any]) -> None:
@@ -56,7 +59,9 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
 
                 async def on_message(message: dict[str, Any]) -> None:
                     if message["receiver_id"] == me and message["client_msg_id"] in sent_at:
-                        latencies.append(time.perf_counter() - sent_at.pop(message["client_msg_id"]))
+                        arrived = time.perf_counter()
+                        latencies.append(arrived - sent_at.pop(message["client_msg_id"]))
+                        arrivals.append((arrived, latencies[-1]))
 
                 client.on("message", on_message)
                 await client.connect(
@@ -111,7 +116,7 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
                     (users[2 * pair], users[2 * pair + 1]) if n % 2 else (users[2 * pair + 1], users[2 * pair])
                 )
                 client_msg_id = uuid.uuid4().hex
-                sent_at[client_msg_id] = time.perf_counter()
+                sent_at[client_msg_id] = posted = time.perf_counter()
                 async with session.post(
                     f"{stack.url('command')}/api/messages",
                     json={
@@ -124,6 +129,7 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
                 ) as r:
                     status = r.status
                     await r.read()
+                answers.append(time.perf_counter() - posted)
                 if status != 201:
                     errors += 1
                     sent_at.pop(client_msg_id, None)
@@ -162,6 +168,15 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
         print(
             f"send-to-receive latency: p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
             f"p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms"
+        )
+        answered = [x * 1000 for x in answers]
+        print(
+            f"POST answered: p50 {percentile(answered, 50):.1f} ms, p95 {percentile(answered, 95):.1f} ms, "
+            f"p99 {percentile(answered, 99):.1f} ms"
+        )
+        slowest = sorted(arrivals, key=lambda a: -a[1])[: max(1, len(arrivals) // 100)]
+        print(
+            "slowest 1% arrived at (s after the start): " + ", ".join(f"{at - start:.1f}" for at, _ in sorted(slowest))
         )
         print("CPU (% of one core): " + ", ".join(f"{k} {v:.0f}%" for k, v in sorted(cpu.items())))
     finally:

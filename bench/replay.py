@@ -197,6 +197,10 @@ async def run(total: int) -> None:
             report_replay(label, report.timings, elapsed, python_cpu, ferret_cpu)
             sizes = {m: await views[new].count_documents({}) for m, (_, new) in report.switched.items()}
             print(f"  views: {sizes}")
+        t0 = time.perf_counter()
+        from_bus = [e async for e in BusSource(store, bus.js, "BENCH", "bench.events.>").events(0, None)]
+        read = time.perf_counter() - t0
+        print(f"\nread the bus alone: {len(from_bus):,} events in {read:.2f} s = {len(from_bus) / read:,.0f} events/s")
         await bus.close()
 
         # 2. Each stage alone.

@@ -21,7 +21,7 @@ from shared.events import Envelope
 
 log = logging.getLogger(__name__)
 
-FETCH = 1000
+FETCH = 2000
 # Events held while waiting for one the bus may never deliver, before reading the gap from the log.
 GAP_LIMIT = 10_000
 
@@ -124,9 +124,12 @@ class BusSource:
                 except TimeoutError:
                     return
                 for msg in messages:
-                    self._next_sequence = msg.metadata.sequence.stream + 1
                     yield Envelope.from_json(msg.data)
-                if messages[-1].metadata.num_pending == 0:
+                # Parsed from the reply subject: once per batch, not per message. Moved on only once the whole batch
+                # was taken: a caller that stops early reads the rest again next time (and skips what it had).
+                last = messages[-1].metadata
+                self._next_sequence = last.sequence.stream + 1
+                if last.num_pending == 0:
                     return
         finally:
             await subscription.unsubscribe()

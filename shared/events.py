@@ -201,6 +201,8 @@ class Envelope:
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
+    # The typed data, made on first use (several projections and pushes read one event; models are frozen).
+    _decoded: EventData | None = field(default=None, compare=False, repr=False)
 
     @property
     def position_key(self) -> str:
@@ -209,10 +211,14 @@ class Envelope:
 
     def decode(self) -> EventData:
         """The typed data of this event."""
+        if self._decoded is not None:
+            return self._decoded
         cls = EVENT_TYPES.get(self.type)
         if cls is None:
             raise UnknownEventType(self.type)
-        return cls.model_validate(self.data)
+        decoded = cls.model_validate(self.data)
+        object.__setattr__(self, "_decoded", decoded)  # a cache, not a change: the envelope stays equal
+        return decoded
 
     def public_data(self) -> dict[str, Any]:
         """The data without secret fields, for audit output and anything that leaves the command side."""
