@@ -17,6 +17,8 @@ COPY command_api ./command_api
 COPY query_api ./query_api
 COPY projector ./projector
 COPY realtime ./realtime
+# The `parley` command for operators (replay, verify, audit, stats): `docker compose exec projector parley stats`.
+COPY parley_cli ./parley_cli
 
 RUN pip install --no-cache-dir .
 

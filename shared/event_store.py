@@ -96,7 +96,7 @@ class EventStore:
         # Appends from one process are written in batches by one flusher at a time, so they never race each other
         # for a position; races with other processes are settled by the unique _id.
         self._queue: list[_Pending] = []
-        self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None
         # This process's writes to the log's database go one at a time: SQLite (under FerretDB) takes one writer,
         # and concurrent ones wait in its busy loop, which costs far more than waiting here.
         self._write_lock = asyncio.Lock()
@@ -143,8 +143,10 @@ class EventStore:
         }
         pending = _Pending(new, expected_version, key, doc, asyncio.get_running_loop().create_future())
         self._queue.append(pending)
-        if not self._flushing:
-            await self._flush_queue()
+        if self._flusher is None or self._flusher.done():
+            # The writing runs in a task of its own: each append waits for its own group only, not for the queue
+            # to run dry (under steady load it never does), and a cancelled request cannot stop the writing.
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_queue(), name="event-store-flush")
         existing = await pending.outcome
         if existing is not None:
             return AppendResult(existing, created=False)
@@ -157,20 +159,18 @@ class EventStore:
         return AppendResult(event, created=True)
 
     async def _flush_queue(self) -> None:
-        self._flushing = True
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                try:
-                    await self._flush(batch)
-                except Exception as exc:  # the database failed: every writer in the batch hears it
-                    for item in batch:
-                        if not item.outcome.done():
-                            item.outcome.set_exception(exc)
-        finally:
-            self._flushing = False
-            if self._queue:  # this flusher was cancelled: hand the rest to a new one
-                asyncio.get_running_loop().create_task(self._flush_queue())
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._flush(batch)
+            except Exception as exc:  # the database failed: every writer in the batch hears it
+                for item in batch:
+                    if not item.outcome.done():
+                        item.outcome.set_exception(exc)
+            except BaseException:  # shutting down: nobody waits in vain
+                for item in [*batch, *self._queue]:
+                    item.outcome.cancel()
+                raise
 
     async def _flush(self, batch: list[_Pending]) -> None:
         """Group commit: write every queued append at once, at consecutive positions.

@@ -20,6 +20,9 @@ from shared.events import Envelope, now
 
 log = logging.getLogger(__name__)
 
+# How often published entries are deleted (a crash meanwhile only means they are published again, and deduped).
+CLEANUP_SECONDS = 0.25
+
 
 class Outbox:
     def __init__(
@@ -138,7 +141,8 @@ class Outbox:
         while True:
             await self._done_wake.wait()
             self._done_wake.clear()
-            await asyncio.sleep(0.25)  # one delete for many publishes
+            # One delete for many publishes: each scans the outbox on FerretDB and holds this process's writes back.
+            await asyncio.sleep(CLEANUP_SECONDS)
             try:
                 await self._flush_done()
             except asyncio.CancelledError:

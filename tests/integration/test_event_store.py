@@ -205,3 +205,25 @@ async def test_two_stores_on_one_log_never_share_a_position(
     assert positions == list(range(1, 61))  # unique and gapless
     read = [e.position async for e in store.read_all()]
     assert read == positions
+
+
+async def test_an_append_is_answered_after_its_own_group_not_when_the_queue_runs_dry(store: EventStore) -> None:
+    """Under steady load the queue of appends never empties; the append that started writing must not be held
+    until it does (it was, and that was the messaging benchmark's tail latency)."""
+    stop = asyncio.Event()
+    others: list[asyncio.Task[Any]] = []
+
+    async def keep_appending() -> None:
+        while not stop.is_set() and len(others) < 5000:
+            others.append(asyncio.create_task(store.append(presence(f"busy{len(others)}"), expected_version=0)))
+            await asyncio.sleep(0.0005)
+
+    first = asyncio.create_task(store.append(presence("first"), expected_version=0))
+    feeder = asyncio.create_task(keep_appending())
+    done, _ = await asyncio.wait({first}, timeout=1.5)
+    stop.set()
+    await feeder
+    await asyncio.gather(first, *others)
+    assert first in done
+    positions = sorted([first.result().event.position] + [t.result().event.position for t in others])
+    assert positions == list(range(1, len(others) + 2))
