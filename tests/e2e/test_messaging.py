@@ -258,7 +258,9 @@ async def test_read_receipts_and_the_sidebar(
 
     async def bob_sidebar_entry() -> dict[str, Any] | None:
         users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
-        entry: dict[str, Any] = next(u for u in users if u["id"] == alice["user"]["id"])
+        entry: dict[str, Any] | None = next((u for u in users if u["id"] == alice["user"]["id"]), None)
+        if entry is None:
+            return None  # alice not projected yet
         conversation = entry["conversation"]
         return entry if conversation and conversation["last_message"] and conversation["unread"] == 3 else None
 

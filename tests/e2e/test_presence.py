@@ -28,9 +28,12 @@ async def until(condition: Any, what: str, timeout: float = 15.0) -> None:
     await eventually(probe, timeout=timeout, what=what)
 
 
-async def sidebar_entry(http: httpx.AsyncClient, stack: Stack, viewer: dict[str, Any], user_id: str) -> dict[str, Any]:
+async def sidebar_entry(
+    http: httpx.AsyncClient, stack: Stack, viewer: dict[str, Any], user_id: str
+) -> dict[str, Any] | None:
+    """The user as the viewer's sidebar lists them (None until the projector has added them)."""
     users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(viewer["access_token"]))).json()
-    entry: dict[str, Any] = next(u for u in users if u["id"] == user_id)
+    entry: dict[str, Any] | None = next((u for u in users if u["id"] == user_id), None)
     return entry
 
 
@@ -45,7 +48,7 @@ async def test_online_while_any_tab_is_open_across_nodes(
 
     async def alice_online_in_sidebar() -> bool:
         entry = await sidebar_entry(http, stack, bob, alice["user"]["id"])
-        return bool(entry["online"]) and entry["last_seen"] is not None
+        return entry is not None and bool(entry["online"]) and entry["last_seen"] is not None
 
     await eventually(alice_online_in_sidebar, what="sidebar says online")
 
@@ -61,7 +64,8 @@ async def test_online_while_any_tab_is_open_across_nodes(
     assert offline["last_seen"]
 
     async def alice_offline_in_sidebar() -> bool:
-        return not (await sidebar_entry(http, stack, bob, alice["user"]["id"]))["online"]
+        entry = await sidebar_entry(http, stack, bob, alice["user"]["id"])
+        return entry is not None and not entry["online"]
 
     await eventually(alice_offline_in_sidebar, what="sidebar says offline")
 
