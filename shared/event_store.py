@@ -415,6 +415,13 @@ class EventStore:
         cursor = await self.events.aggregate([{"$collStats": {"count": {}}}])
         return sum([int(doc.get("count", 0)) async for doc in cursor])
 
+    async def reached_position(self) -> int:
+        """A position the log is known to have reached: the hint in ``meta`` (kept by the outbox a moment behind
+        the head), without the query past it. Enough wherever a lower bound will do, such as where a client starts
+        catching up from; on FerretDB the query past the hint reads the whole log."""
+        hint = await self.meta.find_one({"_id": "head"})
+        return int(hint["position"]) if hint else 0
+
     async def last_position(self) -> int:
         """The head of the log: the hint in ``meta``, then one query past it."""
         hint = await self.meta.find_one({"_id": "head"})

@@ -167,8 +167,10 @@ async def test_head_position_is_found_past_a_stale_hint(store: EventStore) -> No
     for i in range(37):
         await store.append(presence(f"u{i}"), expected_version=0)
     assert await store.last_position() == 37  # no hint at all
+    assert await store.reached_position() == 0
     await store.remember_head(5)
     assert await EventStore(store.db).last_position() == 37
+    assert await store.reached_position() == 5  # a lower bound, from the hint alone
 
 
 async def test_events_concerning_a_user(store: EventStore) -> None:
