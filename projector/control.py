@@ -18,6 +18,7 @@ from nats.aio.msg import Msg
 
 from projector.consumer import ProjectionConsumer
 from projector.registry import PROJECTIONS
+from shared.bus import Bus
 from shared.views import ViewCatalog
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,15 @@ class ControlServer:
     def __init__(self, consumers: list[ProjectionConsumer], catalog: ViewCatalog) -> None:
         self.consumers = {c.projection.name: c for c in consumers}
         self.catalog = catalog
-        self.listening = False
+        self._listening = False
+
+    async def listen(self, bus: Bus) -> None:
+        """Subscribe to the requests (called each time the bus is ready; the client renews its subscriptions after
+        a reconnect by itself, so only the first call subscribes)."""
+        if not self._listening:
+            self._listening = True
+            await bus.subscribe_signals(PAUSE, self.on_pause)
+            await bus.subscribe_signals(RESUME, self.on_resume)
 
     def _chosen(self, request: dict[str, Any]) -> list[ProjectionConsumer]:
         return [self.consumers[n] for n in request.get("projections", []) if n in self.consumers]

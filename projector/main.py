@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from pymongo.errors import ConnectionFailure
 
 from projector.consumer import ProjectionConsumer
-from projector.control import PAUSE, RESUME, ControlServer
+from projector.control import ControlServer
 from projector.registry import projections
 from projector.settings import ProjectorSettings
 from shared.bus import Bus
@@ -46,14 +46,7 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
             for p in projections(catalog)
         ]
         control = ControlServer(consumers, catalog)
-
-        async def listen_for_control() -> None:
-            if not control.listening:  # the client renews its subscriptions after a reconnect by itself
-                await bus.subscribe_signals(PAUSE, control.on_pause)
-                await bus.subscribe_signals(RESUME, control.on_resume)
-                control.listening = True
-
-        bus.on_ready.append(listen_for_control)
+        bus.on_ready.append(lambda: control.listen(bus))
         bus.start()
         tasks = [asyncio.create_task(c.run(stop), name=f"projection-{c.projection.name}") for c in consumers]
         log.info("projector started", extra={"projections": [c.projection.name for c in consumers]})

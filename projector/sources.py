@@ -16,7 +16,7 @@ from typing import Protocol
 
 from nats.js import JetStreamContext, api
 
-from shared.event_store import EventStore
+from shared.event_store import EventStore, PositionOrder
 from shared.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -59,44 +59,32 @@ class BusSource:
         self._next_sequence = 1
 
     async def events(self, after: int, until: int | None) -> AsyncIterator[Envelope]:
-        expected = after + 1
-        early: dict[int, Envelope] = {}  # read from the bus before the position ahead of them
-
-        def ready() -> list[Envelope]:
-            nonlocal expected
-            run = []
-            while expected in early and (until is None or expected <= until):
-                run.append(early.pop(expected))
-                expected += 1
-            return run
-
+        order: PositionOrder[Envelope] = PositionOrder(after, until)
         async with aclosing(self._read_bus()) as published:
             async for event in published:
-                if event.position < expected or event.position in early:
-                    continue  # before the range, or published twice
-                early[event.position] = event
-                for ready_event in ready():
-                    yield ready_event
-                if len(early) >= GAP_LIMIT:  # a gap the bus does not fill (trimmed): read it from the log
-                    async for from_log in self._from_log(expected, min(early) - 1):
-                        expected = from_log.position + 1
-                        yield from_log
-                    for ready_event in ready():
-                        yield ready_event
-                if until is not None and expected > until:
+                for ready in order.add(event.position, event):
+                    yield ready
+                if len(order.waiting) >= GAP_LIMIT:  # a gap the bus does not fill (trimmed): read it from the log
+                    async for ready in self._fill_gap(order):
+                        yield ready
+                if order.done:
                     return
-        while early and (until is None or expected <= until):
-            async for from_log in self._from_log(expected, min(early) - 1):
-                expected = from_log.position + 1
-                yield from_log
-            for ready_event in ready():
-                yield ready_event
-            early = {p: e for p, e in early.items() if p >= expected}
+        while order.waiting and not order.done:
+            async for ready in self._fill_gap(order):
+                yield ready
         # The log may hold more than the bus (events not published yet): a cheap look for the next one first.
-        if (until is None or expected <= until) and await self.store.at(expected) is not None:
-            log.info("reading events the bus lacks from the log", extra={"from": expected})
-            async for from_log in self.store.scan(after_position=expected - 1, until_position=until):
+        if not order.done and await self.store.at(order.next) is not None:
+            log.info("reading events the bus lacks from the log", extra={"from": order.next})
+            async for from_log in self.store.scan(after_position=order.next - 1, until_position=until):
                 yield from_log
+
+    async def _fill_gap(self, order: PositionOrder[Envelope]) -> AsyncIterator[Envelope]:
+        """Read from the log the events between the next one due and the first one waiting, then the ones waiting."""
+        async for from_log in self._from_log(order.next, min(order.waiting) - 1):
+            order.passed(from_log.position)
+            yield from_log
+        for ready in order.ready():
+            yield ready
 
     async def _from_log(self, first: int, last: int) -> AsyncIterator[Envelope]:
         log.info("reading events the bus lacks from the log", extra={"from": first, "to": last})

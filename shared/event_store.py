@@ -27,7 +27,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -36,6 +36,8 @@ from pymongo.errors import BulkWriteError
 from shared.events import Envelope, NewEvent, position_id
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 EVENTS = "events"
 KEYS = "event_keys"
@@ -84,6 +86,41 @@ class _Lru(OrderedDict[str, Envelope]):
         self.move_to_end(key)
         if len(self) > _CACHE_MAX:
             self.popitem(last=False)
+
+
+class PositionOrder(Generic[T]):
+    """Puts items that arrive about in position order (a read of the log, the bus) back in exact order.
+
+    Positions are gapless, so an item waits here until the one before it has come; items before ``after``, past
+    ``until``, or already waiting are dropped (a duplicate publish, a read that overlaps the previous one).
+    """
+
+    def __init__(self, after: int, until: int | None = None) -> None:
+        self.next = after + 1
+        self.until = until
+        self.waiting: dict[int, T] = {}
+
+    @property
+    def done(self) -> bool:
+        return self.until is not None and self.next > self.until
+
+    def add(self, position: int, item: T) -> list[T]:
+        """Take an item; returns the items that are now next in order (often just this one)."""
+        if position >= self.next and position not in self.waiting and (self.until is None or position <= self.until):
+            self.waiting[position] = item
+        return self.ready()
+
+    def ready(self) -> list[T]:
+        run = []
+        while self.next in self.waiting:
+            run.append(self.waiting.pop(self.next))
+            self.next += 1
+        return run
+
+    def passed(self, position: int) -> None:
+        """Items up to ``position`` were found elsewhere (a gap filled from the log)."""
+        self.next = max(self.next, position + 1)
+        self.waiting = {p: item for p, item in self.waiting.items() if p >= self.next}
 
 
 class EventStore:
@@ -377,25 +414,15 @@ class EventStore:
         query: dict[str, Any] = {}
         if after_position:
             query["_id"] = {"$gt": position_id(after_position)}
-        early: dict[int, dict[str, Any]] = {}
-        expected = after_position + 1
+        order: PositionOrder[dict[str, Any]] = PositionOrder(after_position, until_position)
         async for doc in self.events.find(query, batch_size=batch_size):
-            position = int(doc["position"])
-            if position < expected or (until_position is not None and position > until_position):
-                continue
-            if position != expected:
-                early[position] = doc
-                continue
-            yield Envelope.from_document(doc)
-            expected += 1
-            while expected in early:
-                yield Envelope.from_document(early.pop(expected))
-                expected += 1
-        if early:
+            for ready in order.add(int(doc["position"]), doc):
+                yield Envelope.from_document(ready)  # decoded only once in order
+        if order.waiting:
             # Normal for an append in flight; a gap that stays means an event was removed from the log.
             log.warning(
                 "read of the log stopped at a gap",
-                extra={"missing_position": expected, "later_events": len(early), "up_to": max(early)},
+                extra={"missing_position": order.next, "later_events": len(order.waiting), "up_to": max(order.waiting)},
             )
 
     async def concerning(
@@ -424,8 +451,7 @@ class EventStore:
 
     async def last_position(self) -> int:
         """The head of the log: the hint in ``meta``, then one query past it."""
-        hint = await self.meta.find_one({"_id": "head"})
-        return await self._scan_head(int(hint["position"]) if hint else 0)
+        return await self._scan_head(await self.reached_position())
 
     async def _scan_head(self, at_least: int) -> int:
         doc = await self.events.find_one(

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,12 +38,9 @@ def ops_stack(infra: Infra) -> Iterator[Stack]:
 
 
 @pytest.fixture
-async def db(infra: Infra, ops_stack: Stack) -> AsyncIterator[Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url, tz_aware=True)
-    try:
-        yield client
-    finally:
-        await client.close()
+def db(mongo: AsyncMongoClient[dict[str, Any]], ops_stack: Stack) -> AsyncMongoClient[dict[str, Any]]:
+    """The test database client, once this module's stack runs."""
+    return mongo
 
 
 async def parley(stack: Stack, *args: str) -> tuple[int, str, str]:
