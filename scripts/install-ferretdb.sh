@@ -27,4 +27,6 @@ mkdir -p "$ROOT/bin"
 (cd "$work" && go build -trimpath -o "$BIN" ./cmd/ferretdb)
 rm -f "$ROOT"/bin/.ferretdb-*
 touch "$STAMP"
-"$BIN" --version | head -1
+# Print the version line only; sed reads the whole output, so FerretDB never writes into a closed pipe
+# (with pipefail, `| head -1` made the script fail with SIGPIPE whenever head exited first).
+"$BIN" --version | sed -n 1p
