@@ -31,6 +31,7 @@ from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import now
+from shared.mongo import delete_by_id
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,11 @@ class PresenceRegistry:
         for user in up:
             self._due.pop(user, None)
         if up:
-            await self.sessions.delete_many({"_id": {"$in": [_session_id(node, u) for u in up]}})
+            await delete_by_id(self.sessions, [_session_id(node, u) for u in up])
             await self.sessions.insert_many([{"_id": _session_id(node, u), "node": node, "user": u} for u in up])
             await self.settle(up)
         if down:
-            await self.sessions.delete_many({"_id": {"$in": [_session_id(node, u) for u in down]}})
+            await delete_by_id(self.sessions, [_session_id(node, u) for u in down])
             deadline = asyncio.get_running_loop().time() + self.grace
             for user in down:
                 self._due[user] = deadline

@@ -22,7 +22,7 @@ class UsersProjection:
 
     def __init__(self, views: ViewCatalog) -> None:
         # Replaced one by one: a person never blinks out of the sidebar.
-        self.users = ViewDocuments(views[USERS], blink_free=True, limit=100_000)
+        self.users = ViewDocuments(views[USERS], limit=100_000)
 
     async def ensure_indexes(self) -> None:
         pass

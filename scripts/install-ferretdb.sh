@@ -3,12 +3,14 @@
 #
 # A plain `go install github.com/FerretDB/FerretDB/cmd/ferretdb@VERSION` produces a binary that panics at start:
 # FerretDB embeds build/version/version.txt, which only its release tooling generates. So we fetch the very same
-# pinned module through the proxy, add that one file, and build the unchanged command from it.
+# pinned module through the proxy, add that one file, apply the small fixes in scripts/ferretdb-patches/ (each
+# says what it fixes and why), and build the command from it. The stamp names the patches, so changing one rebuilds.
 set -euo pipefail
 VERSION="${FERRETDB_VERSION:-v1.24.2}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$ROOT/bin/ferretdb"
-STAMP="$ROOT/bin/.ferretdb-$VERSION"
+PATCHES="$ROOT/scripts/ferretdb-patches"
+STAMP="$ROOT/bin/.ferretdb-$VERSION-$(cat "$PATCHES"/*.patch | sha1sum | cut -c1-12)"
 
 if [[ -x "$BIN" && -f "$STAMP" ]]; then
   exit 0
@@ -23,6 +25,9 @@ cp -r "$src/." "$work/"
 chmod -R u+w "$work"
 echo "$VERSION" > "$work/build/version/version.txt"
 echo "parley" > "$work/build/version/package.txt"
+for patch in "$PATCHES"/*.patch; do
+  (cd "$work" && git apply -p1 "$patch")
+done
 mkdir -p "$ROOT/bin"
 (cd "$work" && go build -trimpath -o "$BIN" ./cmd/ferretdb)
 rm -f "$ROOT"/bin/.ferretdb-*

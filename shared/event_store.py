@@ -11,10 +11,12 @@ Guarantees, enforced by unique indexes (no multi-document transactions, which Fe
   ``$inc`` is no option: FerretDB applies concurrent ``$inc`` updates non-atomically and loses increments.)
 
 Access paths are chosen for FerretDB 1.24 on SQLite, which enforces unique indexes on insert but answers every
-query, update and delete by scanning the whole collection (even ``_id`` lookups). So the hot paths never read the
-event collection: this process caches the stream heads and recent idempotency keys it learns, registration keys
-are remembered in the small ``event_keys`` collection, and the outbox works on its own small collection. Scans of
-the log are left to cache misses, conflicts, catch-up, replay and audit. On MongoDB the indexes serve all of them.
+query, update and delete by scanning the whole collection, except those whose filter is exactly one ``_id``
+equality (served by the _id index, given scripts/ferretdb-patches/). So the hot paths never query the event
+collection by anything else: this process caches the stream heads and recent idempotency keys it learns,
+registration keys are remembered in the small ``event_keys`` collection, and the outbox works on its own small
+collection, deleted by id. Scans of the log are left to cache misses, conflicts, catch-up, replay and audit. On
+MongoDB the indexes serve all of them.
 
 Events are never updated or deleted.
 """
@@ -34,6 +36,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from shared.events import Envelope, NewEvent, position_id
+from shared.mongo import delete_by_id
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +247,7 @@ class EventStore:
                 self._last_position = first + failed - 1 if failed else self._last_position
                 for item in batch[:failed]:
                     item.outcome.set_result(None)
-                await self.outbox.delete_many({"_id": {"$in": [e["_id"] for e in entries[failed:]]}})
+                await delete_by_id(self.outbox, [e["_id"] for e in entries[failed:]])
                 refused, batch = batch[failed], batch[failed + 1 :]
                 try:
                     existing = await self._explain_conflict(
@@ -467,4 +470,4 @@ class EventStore:
     async def clear_outbox(self, entry_ids: Sequence[str]) -> None:
         """Drop the outbox entries of published events."""
         async with self._write_lock:
-            await self.outbox.delete_many({"_id": {"$in": list(entry_ids)}})
+            await delete_by_id(self.outbox, entry_ids)

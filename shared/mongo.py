@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, DeleteOne, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.settings import Settings
 
@@ -25,3 +28,38 @@ def create_client(settings: Settings) -> AsyncMongoClient[Document]:
 async def ping(client: AsyncMongoClient[Document]) -> None:
     """Raises when MongoDB cannot be reached."""
     await client.admin.command("ping")
+
+
+# FerretDB (SQLite) serves a filter of exactly {"_id": <string>} from the _id index (given the fix in
+# scripts/ferretdb-patches/) but scans the whole collection for any other filter, `$in` included. So writes by id
+# go as bulk commands of single-id operations: one round trip, no scan, on MongoDB as on FerretDB.
+# FerretDB keeps each update statement's cursor open until its command ends, and its SQLite pool has 100
+# connections: an update command of 100 statements or more never finishes. Hence the chunks.
+BY_ID_CHUNK = 25
+
+
+async def replace_by_id(collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
+    """Write whole documents, inserting or replacing by ``_id``; readers see the old document or the new one."""
+    for start in range(0, len(docs), BY_ID_CHUNK):
+        chunk = docs[start : start + BY_ID_CHUNK]
+        await collection.bulk_write([ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in chunk], ordered=False)
+
+
+async def delete_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> None:
+    """Delete the documents with these ids (absent ones are skipped)."""
+    ids = list(ids)
+    for start in range(0, len(ids), BY_ID_CHUNK):
+        chunk = ids[start : start + BY_ID_CHUNK]
+        await collection.bulk_write([DeleteOne({"_id": doc_id}) for doc_id in chunk], ordered=False)
+
+
+async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> dict[Any, Document]:
+    """The documents with these ids, by id (absent ones are left out): single-id lookups, a chunk at a time."""
+    found: dict[Any, Document] = {}
+    ids = list(dict.fromkeys(ids))
+    for start in range(0, len(ids), BY_ID_CHUNK):
+        chunk = ids[start : start + BY_ID_CHUNK]
+        for doc in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in chunk)):
+            if doc is not None:
+                found[doc["_id"]] = doc
+    return found
