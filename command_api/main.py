@@ -20,6 +20,7 @@ from command_api.throttle import LoginThrottle
 from command_api.uploads import FRAMING_ALLOWANCE
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
+from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
@@ -65,6 +66,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)
         app.state.storage = DiskStorage(settings.media_dir)
         app.state.image_slots = asyncio.Semaphore(settings.image_workers)
+        freeze_startup_objects()
         try:
             yield
         finally:

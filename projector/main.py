@@ -20,6 +20,7 @@ from projector.control import ControlServer
 from projector.registry import projections
 from projector.settings import ProjectorSettings
 from shared.bus import Bus
+from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
 from shared.views import ViewCatalog
@@ -50,6 +51,7 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
         bus.start()
         tasks = [asyncio.create_task(c.run(stop), name=f"projection-{c.projection.name}") for c in consumers]
         log.info("projector started", extra={"projections": [c.projection.name for c in consumers]})
+        freeze_startup_objects()
         try:
             yield
         finally:

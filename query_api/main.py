@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
+from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
@@ -37,6 +38,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
+        freeze_startup_objects()
         try:
             yield
         finally:

@@ -17,6 +17,7 @@ from realtime.settings import RealtimeSettings
 from realtime.typing import SIGNAL as TYPING_SIGNAL
 from realtime.typing import TypingRelay
 from shared.bus import Bus
+from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.web import HealthCheck, health_router
@@ -67,6 +68,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
         bus.on_ready.append(subscribe)
         bus.start()
         presence.start()
+        freeze_startup_objects()
         try:
             yield
         finally:
