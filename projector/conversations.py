@@ -38,7 +38,8 @@ class ConversationsProjection:
 
     name = "conversations"
     models: tuple[str, ...] = (CONVERSATIONS,)
-    # Rewriting summaries costs a scan of the view on FerretDB, so gather half a second of events per write.
+    # Gather half a second of events per write, so a busy conversation's summaries are written twice a second, not
+    # once per message.
     # Clients see new messages from the socket at once; this only delays what a refetch returns.
     linger = 0.5
 

@@ -17,11 +17,11 @@ class UsersProjection:
 
     name = "users"
     models: tuple[str, ...] = (USERS,)
-    # Rewrites cost a scan of the view on FerretDB: gather a moment of events (presence storms) per write.
+    # Gather a moment of events (presence storms) per write: a person is written once per batch, not per event.
     linger = 0.25
 
     def __init__(self, views: ViewCatalog) -> None:
-        # Replaced one by one: a person never blinks out of the sidebar.
+        # Replaced in place: a person never blinks out of the sidebar.
         self.users = ViewDocuments(views[USERS], limit=100_000)
 
     async def ensure_indexes(self) -> None:

@@ -127,16 +127,7 @@ class FerretDB:
         self.url = f"mongodb://127.0.0.1:{self.port}"
         self.process = Process(
             "ferretdb",
-            [
-                str(BIN / "ferretdb"),
-                "--handler=sqlite",
-                f"--sqlite-url=file:{data}/?_pragma=synchronous(NORMAL)",
-                f"--state-dir={data}",
-                f"--listen-addr=127.0.0.1:{self.port}",
-                "--debug-addr=127.0.0.1:0",
-                "--telemetry=disable",
-                "--log-level=warn",
-            ],
+            [str(ROOT / "scripts" / "run-ferretdb.sh"), str(data), str(self.port), "127.0.0.1:0"],
             workdir / "ferretdb.log",
         )
 

@@ -303,6 +303,46 @@ async def test_read_receipts_and_the_sidebar(
     assert past_end.status_code == 422
 
 
+async def test_the_sidebar_never_loses_a_conversation_while_it_is_updated(
+    http: httpx.AsyncClient, stack: Stack, pair: tuple[dict[str, Any], ...]
+) -> None:
+    """View documents are replaced in place: a reader sees the summary before or after a batch, never missing."""
+    alice, bob = pair
+    await send_text(http, stack, alice, bob["user"]["id"], "first")
+
+    async def summary() -> dict[str, Any] | None:
+        users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+        entry = next((u for u in users if u["id"] == alice["user"]["id"]), None)
+        return entry["conversation"] if entry and entry["conversation"] else None
+
+    await eventually(summary, what="the first summary")
+    sending = True
+    views: list[list[dict[str, Any] | None]] = [[], [], []]
+
+    async def watch(seen: list[dict[str, Any] | None]) -> None:
+        while sending:
+            seen.append(await summary())
+
+    watchers = [asyncio.create_task(watch(seen)) for seen in views]
+    for n in range(40):
+        await send_text(http, stack, alice, bob["user"]["id"], f"update {n}")
+        await asyncio.sleep(0.02)
+    await eventually(lambda: _unread_is(http, stack, bob, alice["user"]["id"], 41), what="every message counted")
+    sending = False
+    await asyncio.gather(*watchers)
+    for seen in views:
+        assert len(seen) > 5
+        assert all(conversation is not None for conversation in seen)
+        unread = [conversation["unread"] for conversation in seen if conversation is not None]
+        assert unread == sorted(unread)  # each reader sees it only move forward
+
+
+async def _unread_is(http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], peer: str, n: int) -> bool:
+    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(user["access_token"]))).json()
+    entry = next((u for u in users if u["id"] == peer), None)
+    return bool(entry and entry["conversation"] and entry["conversation"]["unread"] == n)
+
+
 async def _peer_read(http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], peer: str, seq: int) -> bool:
     return bool((await history(http, stack, user, peer))["peer_read_seq"] == seq)
 

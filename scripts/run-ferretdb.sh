@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the project's FerretDB (built by install-ferretdb.sh) on SQLite, with the settings that development
+# (`make up`), the tests and the benchmarks share.
+#
+# usage: scripts/run-ferretdb.sh DATA_DIR PORT [DEBUG_ADDR]
+#
+# - synchronous(NORMAL): SQLite's default (FULL) fsyncs every commit; NORMAL syncs at checkpoints, and in WAL mode
+#   a crash of the process loses nothing (a power cut may lose the last commits). Production runs MongoDB.
+# - GOGC=400: FerretDB allocates heavily for every document it converts, and Go's collector took about a fifth of
+#   its CPU with the default (100). At 400 the heap may grow to five times what is live (tens of MiB here) and
+#   a replay reads the log about 20 % faster (docs/perf.md). An explicit GOGC in the environment wins.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DATA="$1"
+PORT="$2"
+DEBUG_ADDR="${3:--}"
+mkdir -p "$DATA"
+exec env GOGC="${GOGC:-400}" "$ROOT/bin/ferretdb" \
+  --handler=sqlite \
+  --sqlite-url="file:$DATA/?_pragma=synchronous(NORMAL)" \
+  --state-dir="$DATA" \
+  --listen-addr="127.0.0.1:$PORT" \
+  --debug-addr="$DEBUG_ADDR" \
+  --telemetry=disable \
+  --log-level=warn
