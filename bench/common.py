@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def cpu_speed() -> float:
+    """A fixed piece of Python work, in millions of loop steps per second of one core.
+
+    The machines are shared and their speed drifts by tens of percent from one hour to the next; printed with each
+    result, this tells a slow run from a slow machine.
+    """
+    best = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i & 7
+        best = max(best, 1.0 / (time.perf_counter() - start))
+    return best
+
+
 def machine() -> str:
     cpu = "unknown cpu"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -90,5 +107,6 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}, FerretDB {ferret.split()[-1]} (SQLite), "
-        f"{subprocess.run(['bin/nats-server', '--version'], capture_output=True, text=True).stdout.strip()}"
+        f"{subprocess.run(['bin/nats-server', '--version'], capture_output=True, text=True).stdout.strip()}, "
+        f"CPU speed index {cpu_speed():.1f} (bench.common.cpu_speed)"
     )

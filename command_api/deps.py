@@ -1,4 +1,9 @@
-"""FastAPI dependencies of the command API."""
+"""FastAPI dependencies of the command API.
+
+Every dependency is ``async def``, though none awaits anything: FastAPI runs a plain ``def`` dependency in its
+thread pool, a round trip to a worker thread for each dependency of each request (a tenth of the command API's CPU
+in the messaging benchmark). tests/unit/test_dependencies.py keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -18,47 +23,47 @@ from shared.storage import MediaStorage
 from shared.web import authenticated_user_id
 
 
-def _settings(request: Request) -> CommandSettings:
+async def _settings(request: Request) -> CommandSettings:
     settings: CommandSettings = request.app.state.settings
     return settings
 
 
-def _store(request: Request) -> EventStore:
+async def _store(request: Request) -> EventStore:
     store: EventStore = request.app.state.store
     return store
 
 
-def _recorder(request: Request) -> Recorder:
+async def _recorder(request: Request) -> Recorder:
     recorder: Recorder = request.app.state.recorder
     return recorder
 
 
-def _throttle(request: Request) -> LoginThrottle:
+async def _throttle(request: Request) -> LoginThrottle:
     throttle: LoginThrottle = request.app.state.login_throttle
     return throttle
 
 
-def _directory(request: Request) -> UserDirectory:
+async def _directory(request: Request) -> UserDirectory:
     directory: UserDirectory = request.app.state.directory
     return directory
 
 
-def _message_rate(request: Request) -> TokenBuckets:
+async def _message_rate(request: Request) -> TokenBuckets:
     buckets: TokenBuckets = request.app.state.message_rate
     return buckets
 
 
-def _storage(request: Request) -> MediaStorage:
+async def _storage(request: Request) -> MediaStorage:
     storage: MediaStorage = request.app.state.storage
     return storage
 
 
-def _signer(request: Request) -> MediaSigner:
+async def _signer(request: Request) -> MediaSigner:
     signer: MediaSigner = request.app.state.signer
     return signer
 
 
-def _image_slots(request: Request) -> asyncio.Semaphore:
+async def _image_slots(request: Request) -> asyncio.Semaphore:
     slots: asyncio.Semaphore = request.app.state.image_slots
     return slots
 

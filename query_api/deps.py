@@ -1,4 +1,9 @@
-"""FastAPI dependencies of the query API."""
+"""FastAPI dependencies of the query API.
+
+Every dependency is ``async def``, though none awaits anything: FastAPI runs a plain ``def`` dependency in its
+thread pool, a round trip to a worker thread for each dependency of each request (a tenth of the command API's CPU
+in the messaging benchmark). tests/unit/test_dependencies.py keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +19,27 @@ from shared.views import ViewCatalog
 from shared.web import authenticated_user_id
 
 
-def _settings(request: Request) -> QuerySettings:
+async def _settings(request: Request) -> QuerySettings:
     settings: QuerySettings = request.app.state.settings
     return settings
 
 
-def _views(request: Request) -> ViewCatalog:
+async def _views(request: Request) -> ViewCatalog:
     views: ViewCatalog = request.app.state.views
     return views
 
 
-def _store(request: Request) -> EventStore:
+async def _store(request: Request) -> EventStore:
     store: EventStore = request.app.state.store
     return store
 
 
-def _signer(request: Request) -> MediaSigner:
+async def _signer(request: Request) -> MediaSigner:
     signer: MediaSigner = request.app.state.signer
     return signer
 
 
-def _storage(request: Request) -> MediaStorage:
+async def _storage(request: Request) -> MediaStorage:
     storage: MediaStorage = request.app.state.storage
     return storage
 
