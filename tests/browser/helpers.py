@@ -169,6 +169,17 @@ def page_factory(browser: Any, web: Web) -> Iterator[PageFactory]:
             context.close()
 
 
+def two_people_with_the_app_open(web: Web, new_page: PageFactory) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:
+    """Alice and Bob, registered, each with the app open in a browser context of their own."""
+    alice = web.register(unique_name("Alice"))
+    bob = web.register(unique_name("Bob"))
+    alice_page = new_page(token=alice["access_token"])
+    bob_page = new_page(token=bob["access_token"])
+    alice_page.goto("/")
+    bob_page.goto("/")
+    return alice, bob, alice_page, bob_page
+
+
 def unique_name(first: str) -> str:
     return f"{first} {uuid.uuid4().hex[:6]}"
 

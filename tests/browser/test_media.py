@@ -15,6 +15,7 @@ from tests.browser.helpers import (
     make_png,
     messages,
     person,
+    two_people_with_the_app_open,
     unique_name,
 )
 
@@ -22,12 +23,7 @@ from tests.browser.helpers import (
 def test_a_picture_and_a_pdf_sent_with_attach_file_arrive_viewable_and_downloadable(
     web: Web, new_page: PageFactory
 ) -> None:
-    alice = web.register(unique_name("Alice"))
-    bob = web.register(unique_name("Bob"))
-    alice_page = new_page(token=alice["access_token"])
-    bob_page = new_page(token=bob["access_token"])
-    alice_page.goto("/")
-    bob_page.goto("/")
+    alice, bob, alice_page, bob_page = two_people_with_the_app_open(web, new_page)
     person(bob_page, alice["user"]["name"]).click()  # Bob has the conversation open: it arrives live
     expect(bob_page.get_by_text(f"Say hello to {alice['user']['name']}")).to_be_visible()
 
@@ -103,13 +99,8 @@ def test_a_refused_file_shows_the_reason_and_can_be_removed(web: Web, new_page: 
 
 
 def test_a_new_avatar_shows_live_and_the_person_stays_online(web: Web, new_page: PageFactory) -> None:
-    alice = web.register(unique_name("Alice"))
-    bob = web.register(unique_name("Bob"))
+    _, bob, alice_page, bob_page = two_people_with_the_app_open(web, new_page)
     bob_name = bob["user"]["name"]
-    alice_page = new_page(token=alice["access_token"])
-    bob_page = new_page(token=bob["access_token"])
-    alice_page.goto("/")
-    bob_page.goto("/")
     expect_presence(alice_page, bob_name, "online")
     expect(person(alice_page, bob_name).locator("img")).to_have_count(0)  # initials until then
 
@@ -120,3 +111,38 @@ def test_a_new_avatar_shows_live_and_the_person_stays_online(web: Web, new_page:
     expect_presence(alice_page, bob_name, "online")
     # My own avatar (the sidebar footer) follows too.
     expect_image_loaded(bob_page, bob_page.get_by_role("complementary").locator("footer img"))
+
+
+def test_i_change_my_picture_and_name_in_my_profile_and_the_other_person_sees_them(
+    web: Web, new_page: PageFactory
+) -> None:
+    _, bob, alice_page, bob_page = two_people_with_the_app_open(web, new_page)
+    expect_presence(alice_page, bob["user"]["name"], "online")
+
+    bob_page.get_by_role("button", name=f"Edit profile: {bob['user']['name']}").click()
+    dialog = bob_page.get_by_role("dialog", name="Your profile")
+    # Not a picture: refused in the dialog, nothing is sent.
+    dialog.get_by_label("Profile picture").set_input_files(
+        {"name": "report.pdf", "mimeType": "application/pdf", "buffer": make_pdf("Not a face")}
+    )
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a JPG, PNG, WebP or GIF picture.")
+    dialog.get_by_label("Profile picture").set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": make_png(300, 300)}
+    )
+    expect(dialog.get_by_role("alert")).to_have_count(0)
+    new_name = unique_name("Robert")
+    dialog.get_by_label("Name").fill(new_name)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+
+    # My footer and the other person's sidebar follow, live; presence is kept.
+    expect(bob_page.get_by_role("button", name=f"Edit profile: {new_name}")).to_be_visible()
+    expect_image_loaded(bob_page, bob_page.get_by_role("complementary").locator("footer img"))
+    expect_presence(alice_page, new_name, "online")
+    expect_image_loaded(alice_page, person(alice_page, new_name).locator("img"))
+
+    # Removing the picture brings the initials back.
+    bob_page.get_by_role("button", name=f"Edit profile: {new_name}").click()
+    bob_page.get_by_role("dialog", name="Your profile").get_by_role("button", name="Remove picture").click()
+    bob_page.get_by_role("dialog", name="Your profile").get_by_role("button", name="Save").click()
+    expect(person(alice_page, new_name).locator("img")).to_have_count(0)

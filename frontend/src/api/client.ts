@@ -10,6 +10,7 @@ import type {
   SendMessageBody,
   SyncResponse,
   UserEntry,
+  UserUpdate,
 } from "./types.ts";
 import { uploadFile, type UploadHandle } from "./upload.ts";
 
@@ -66,6 +67,12 @@ export class ApiClient {
       up_to_seq: upToSeq,
     });
     return answer.read;
+  }
+
+  /** Change my name and/or avatar (an image I uploaded; `null` removes it). Fields left out stay as they are. */
+  async updateProfile(body: { name?: string; avatar_media_id?: string | null }): Promise<UserUpdate> {
+    const answer = await this.request<{ user: UserUpdate }>("PUT", "/api/profile", body);
+    return answer.user;
   }
 
   sync(after: number, limit = 200): Promise<SyncResponse> {

@@ -36,7 +36,7 @@ export function Avatar({
   showPresence?: boolean;
 }) {
   const dims = size === "sm" ? "h-9 w-9 text-sm" : "h-11 w-11 text-base";
-  const picture = user.avatar && /^(https?:|\/)/.test(user.avatar) ? user.avatar : null;
+  const picture = user.avatar && /^(https?:|\/|blob:)/.test(user.avatar) ? user.avatar : null;
   return (
     <span aria-hidden="true" className="relative inline-flex shrink-0">
       {picture ? (

@@ -1,7 +1,8 @@
-import { useDeferredValue, useMemo, useState } from "react";
+import { useCallback, useDeferredValue, useMemo, useState } from "react";
 import type { Me, UserEntry } from "../../api/types.ts";
 import { useNow } from "../../lib/useNow.ts";
 import { Logo } from "../chat/Logo.tsx";
+import { ProfileDialog } from "../profile/ProfileDialog.tsx";
 import { Avatar } from "./Avatar.tsx";
 import { filterPeople, sortPeople } from "./people.ts";
 import { PersonRow } from "./PersonRow.tsx";
@@ -19,6 +20,8 @@ type Props = {
 /** Everyone else: live presence, last message, unread count, most recent first, filterable by name. */
 export function Sidebar({ me, users, loading, error, selectedId, onSelect, onLogOut }: Props) {
   const [query, setQuery] = useState("");
+  const [editing, setEditing] = useState(false);
+  const closeEditor = useCallback(() => setEditing(false), []);
   const deferredQuery = useDeferredValue(query);
   const now = useNow();
   const people = useMemo(() => filterPeople(sortPeople(users ?? []), deferredQuery), [users, deferredQuery]);
@@ -84,13 +87,21 @@ export function Sidebar({ me, users, loading, error, selectedId, onSelect, onLog
           ))}
         </ul>
       </div>
-      <footer className="flex items-center gap-3 border-t border-slate-200 px-4 py-3 dark:border-slate-800">
-        <Avatar user={{ ...me, online: true }} size="sm" />
-        <div className="min-w-0">
-          <p className="truncate text-sm font-medium">{me.name}</p>
-          <p className="truncate text-xs text-slate-500 dark:text-slate-400">{me.email}</p>
-        </div>
+      <footer className="border-t border-slate-200 px-2 py-2 dark:border-slate-800">
+        <button
+          type="button"
+          aria-label={`Edit profile: ${me.name}`}
+          onClick={() => setEditing(true)}
+          className="flex w-full items-center gap-3 rounded-xl px-2 py-1.5 text-left hover:bg-slate-100 dark:hover:bg-slate-800"
+        >
+          <Avatar user={{ ...me, online: true }} size="sm" />
+          <div className="min-w-0">
+            <p className="truncate text-sm font-medium">{me.name}</p>
+            <p className="truncate text-xs text-slate-500 dark:text-slate-400">{me.email}</p>
+          </div>
+        </button>
       </footer>
+      {editing && <ProfileDialog me={me} onClose={closeEditor} />}
     </aside>
   );
 }
