@@ -34,7 +34,7 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
 # scripts/ferretdb-patches/) but scans the whole collection for any other filter, `$in` included. So writes by id
 # go as bulk commands of single-id operations: one round trip, no scan, on MongoDB as on FerretDB.
 # FerretDB keeps each update statement's cursor open until its command ends, and its SQLite pool has 100
-# connections: an update command of 100 statements or more never finishes. Hence the chunks.
+# connections: an update command of 100 statements or more never finishes. Hence the chunks of replacements.
 BY_ID_CHUNK = 25
 
 
@@ -46,11 +46,11 @@ async def replace_by_id(collection: AsyncCollection[Document], docs: Sequence[Do
 
 
 async def delete_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> None:
-    """Delete the documents with these ids (absent ones are skipped)."""
-    ids = list(ids)
-    for start in range(0, len(ids), BY_ID_CHUNK):
-        chunk = ids[start : start + BY_ID_CHUNK]
-        await collection.bulk_write([DeleteOne({"_id": doc_id}) for doc_id in chunk], ordered=False)
+    """Delete the documents with these ids (absent ones are skipped), in one command: FerretDB closes each delete
+    statement's cursor as it goes, so deletes need no chunks."""
+    deletes = [DeleteOne({"_id": doc_id}) for doc_id in ids]
+    if deletes:
+        await collection.bulk_write(deletes, ordered=False)
 
 
 async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> dict[Any, Document]:
