@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import time
 import uuid
@@ -19,6 +18,7 @@ import httpx
 import socketio
 
 from bench.common import CpuMeter, machine, percentile, start_stack, stop_stack
+from shared.gc_tuning import freeze_startup_objects
 from tests.support import Stack, bearer
 
 
@@ -148,8 +148,7 @@ async def run(pairs: int, rate: float, seconds: float, nodes: int) -> None:
 
             watcher = asyncio.create_task(watch_own_loop())
             # The 1,000 clients are set up: keep the collector off them, so this process's pauses do not count.
-            gc.collect()
-            gc.freeze()
+            freeze_startup_objects()
             meter.start()
             own_cpu = time.process_time()
             start = time.perf_counter()
