@@ -1,4 +1,4 @@
-"""Which users exist, from the log (the store knows every stream's head once it has preloaded them).
+"""Which users exist, from the log (the stream index answers by `_id` for any user).
 
 Accounts are never deleted, so a known id stays known.
 """
@@ -20,7 +20,7 @@ class UserDirectory:
     async def exists(self, user_id: str) -> bool:
         if user_id in self._known:
             return True
-        if await self.store.last_event(user_stream(user_id), verify_absence=True) is not None:
+        if await self.store.last_event(user_stream(user_id)) is not None:
             self._known.add(user_id)
             return True
         return False

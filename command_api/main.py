@@ -39,7 +39,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         db = client[settings.mongodb_db]
         store = EventStore(db)
         await store.ensure_indexes()
-        await store.preload_heads()
+        await store.catch_up_index()
         bus = Bus(settings, name=settings.service_name)
         outbox = Outbox(store, bus)
         recorder = Recorder(store, outbox)

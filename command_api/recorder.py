@@ -14,9 +14,9 @@ class Recorder:
         self.store = store
         self.outbox = outbox
 
-    async def record(self, new: NewEvent, *, expected_version: int, remember_key: bool = False) -> AppendResult:
+    async def record(self, new: NewEvent, *, expected_version: int) -> AppendResult:
         """Append at ``expected_version``, then publish if it is new."""
-        result = await self.store.append(new, expected_version=expected_version, remember_key=remember_key)
+        result = await self.store.append(new, expected_version=expected_version)
         return await self._published(result)
 
     async def record_next(self, stream: str, build: Callable[[int], NewEvent]) -> AppendResult:

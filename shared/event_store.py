@@ -12,11 +12,11 @@ Guarantees, enforced by unique indexes (no multi-document transactions, which Fe
 
 Access paths are chosen for FerretDB 1.24 on SQLite, which enforces unique indexes on insert but answers every
 query, update and delete by scanning the whole collection, except those whose filter is exactly one ``_id``
-equality (served by the _id index, given scripts/ferretdb-patches/). So the hot paths never query the event
-collection by anything else: this process caches the stream heads and recent idempotency keys it learns,
-registration keys are remembered in the small ``event_keys`` collection, and the outbox works on its own small
-collection, deleted by id. Scans of the log are left to cache misses, conflicts, catch-up, replay and audit. On
-MongoDB the indexes serve all of them.
+equality (served by the _id index, given scripts/ferretdb-patches/). So no request path queries the event
+collection by anything else: stream heads and idempotency keys are found through the log's own index
+(``shared/stream_index.py``, written with each group commit), events by their position, the head of the log by
+probing positions forward from a hint. Scans of the log are left to replay, audit, and the rare conflict that the
+index cannot explain yet. On MongoDB the indexes serve all of them.
 
 Events are never updated or deleted.
 """
@@ -31,23 +31,25 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from shared.events import Envelope, NewEvent, position_id
-from shared.mongo import delete_by_id
+from shared.mongo import delete_by_id, find_by_id
+from shared.stream_index import StreamIndex, is_command_key
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 EVENTS = "events"
-KEYS = "event_keys"
 META = "event_meta"
 OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
+# Positions looked up at once when probing for the head of the log or reading the index's missing tail.
+_PROBE = 32
 # The fields that tie a chat event to a user: its author, a message's receiver, a receipt's peer.
 SYNC_FIELDS = ("actor_id", "data.receiver_id", "data.peer_id")
 
@@ -130,7 +132,7 @@ class EventStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
         self.events = db[EVENTS]
-        self.keys = db[KEYS]
+        self.index = StreamIndex(db)
         self.meta = db[META]
         self.outbox = db[OUTBOX]
         # Appends from one process are written in batches by one flusher at a time, so they never race each other
@@ -144,8 +146,8 @@ class EventStore:
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
         self._by_key = _Lru()
-        self._complete = False  # every stream's head is in memory (after ``preload_heads``)
-        self._unsure: set[str] = set()
+        # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
+        self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def ensure_indexes(self) -> None:
@@ -160,12 +162,11 @@ class EventStore:
 
     # -- appending ----------------------------------------------------------------------------------------------
 
-    async def append(self, new: NewEvent, *, expected_version: int, remember_key: bool = False) -> AppendResult:
+    async def append(self, new: NewEvent, *, expected_version: int) -> AppendResult:
         """Append ``new`` as version ``expected_version + 1`` of its stream.
 
         Returns the stored event, or the event first stored under the same idempotency key. Raises
-        ``ConcurrencyError`` when the stream is no longer at ``expected_version``. ``remember_key`` keeps the
-        key in ``event_keys`` for lookups that must stay fast for ever (one account per email).
+        ``ConcurrencyError`` when the stream is no longer at ``expected_version``.
         """
         key = new.idempotency_key or f"event:{new.id}"
         doc: dict[str, Any] = {
@@ -194,8 +195,6 @@ class EventStore:
         self._heads.remember(new.stream, event)
         if new.idempotency_key is not None:
             self._by_key.remember(key, event)
-            if remember_key:
-                await self.keys.insert_one({"_id": key, "event": doc})
         return AppendResult(event, created=True)
 
     async def _flush_queue(self) -> None:
@@ -241,10 +240,14 @@ class EventStore:
                 async with self._write_lock:
                     await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
+                    await self.index.record([item.doc for item in batch])
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
                 self._last_position = first + failed - 1 if failed else self._last_position
+                async with self._write_lock:
+                    # Indexed before the conflict is explained: the explanation may need these very entries.
+                    await self.index.record([item.doc for item in batch[:failed]])
                 for item in batch[:failed]:
                     item.outcome.set_result(None)
                 await delete_by_id(self.outbox, [e["_id"] for e in entries[failed:]])
@@ -271,16 +274,29 @@ class EventStore:
     async def _explain_conflict(self, new: NewEvent, expected_version: int, position: int, key: str) -> Envelope | None:
         """After a refused insert: the earlier event under the key, None to retry at another position, or raise.
 
-        FerretDB does not say which unique index refused, so look (these are scans, but only on conflicts).
+        FerretDB does not say which unique index refused, so look, by ``_id`` first: the position (another process
+        took it), the key's index entry (a retry), the stream's head (a lost race). Only when the index is behind
+        the log (another process's entries not written yet, or lost in a crash) are the events themselves queried.
         """
-        existing = await self.find_by_idempotency_key(key, exhaustive=True)
-        if existing is not None:
-            return existing
-        taken = await self.events.find_one({"stream": new.stream, "stream_version": expected_version + 1})
-        if taken is not None:
-            self.forget(new.stream)
+        taken = await self.at(position)
+        if taken is not None and taken.id != new.id:
+            self._last_position = await self.probe_head(position)  # another process took the position
+            return None
+        if is_command_key(key):
+            existing = await self.find_by_idempotency_key(key, exhaustive=False)
+            if existing is not None:
+                return existing
+        head = await self.index.head(new.stream)
+        if head is not None and head.version > expected_version:
+            self.forget(new.stream, at_least=expected_version + 1)
             raise ConcurrencyError(new.stream, expected_version)
-        self._last_position = await self._scan_head(position)  # another process took the position
+        if is_command_key(key):
+            existing = await self.find_by_idempotency_key(key, exhaustive=True)
+            if existing is not None:
+                return existing
+        if await self.events.find_one({"stream": new.stream, "stream_version": expected_version + 1}) is not None:
+            self.forget(new.stream, at_least=expected_version + 1)
+            raise ConcurrencyError(new.stream, expected_version)
         return None
 
     async def append_next(self, stream: str, build: Callable[[int], NewEvent], *, attempts: int = 50) -> AppendResult:
@@ -310,38 +326,91 @@ class EventStore:
 
     # -- reading one stream or key ------------------------------------------------------------------------------
 
-    async def preload_heads(self) -> None:
-        """Learn the newest event of every stream with one read of the log (at start), so that from then on a
-        stream this process has not seen is known to be empty without a query. A stream another process wrote to
-        meanwhile shows up as a conflict on append; the caller then ``forget``s it and it is looked up again."""
-        async for event in self.scan():  # no server-side sort: a fraction of the cost on FerretDB
-            self._heads.remember(event.stream, event)
-        self._complete = len(self._heads) < _CACHE_MAX
+    async def catch_up_index(self) -> int:
+        """Index the events past the index's checkpoint (at start: a crash may have come between an append and its
+        index entry); returns how many. Reads by ``_id`` only: positions are gapless, so the first one missing
+        is the head. A log that was never indexed (written by an older Parley) is indexed from one full read."""
+        checkpoint = await self.index.checkpoint()
+        if checkpoint is None and await self.events.find_one({"_id": position_id(1)}) is not None:
+            log.warning("indexing the event log (once, after an upgrade)")
+            fields = {"stream": 1, "stream_version": 1, "position": 1, "type": 1, "idempotency_key": 1}
+            order: PositionOrder[dict[str, Any]] = PositionOrder(0)
+            batch: list[dict[str, Any]] = []
+            count = 0
+            async for doc in self.events.find({}, projection=fields, batch_size=2000):
+                batch += order.add(int(doc["position"]), doc)
+                if len(batch) >= 1000:
+                    await self.index.record(batch)
+                    count, batch = count + len(batch), []
+            await self.index.record(batch)
+            return count + len(batch)
+        after = checkpoint or 0
+        count = 0
+        while True:
+            ahead = range(after + 1, after + 1 + _PROBE)
+            found = {int(d["position"]): d for d in (await find_by_id(self.events, map(position_id, ahead))).values()}
+            run = []
+            for position in range(after + 1, after + 1 + _PROBE):
+                if position not in found:
+                    break
+                run.append(found[position])
+            await self.index.record(run)
+            count += len(run)
+            after += len(run)
+            if len(run) < _PROBE:
+                return count
 
-    async def last_event(self, stream: str, *, verify_absence: bool = False) -> Envelope | None:
-        """The stream's newest event (from this process's memory when it can).
-
-        After ``preload_heads``, a stream never seen here is taken to be empty: right for deciding an append (a
-        wrong guess conflicts and is looked up again), not for asking whether something exists that another
-        process may have created; ``verify_absence`` asks the log in that case.
-        """
+    async def last_event(self, stream: str) -> Envelope | None:
+        """The stream's newest event: from this process's memory, else from the index (two reads by ``_id``)."""
         cached = self._heads.get(stream)
         if cached is not None:
             return cached
-        if self._complete and not verify_absence and len(self._heads) < _CACHE_MAX and stream not in self._unsure:
-            return None
-        doc = await self.events.find_one({"stream": stream}, sort=[("stream_version", DESCENDING)])
-        if doc is None:
-            return None
-        event = Envelope.from_document(doc)
+        head = await self.index.head(stream)
+        at_least = self._at_least.get(stream, 0)
+        if head is None or head.version < at_least:
+            if at_least == 0:
+                return None  # a stream nobody appended to
+            return await self._head_from_log(stream)
+        event = await self.at(head.position)
+        if event is None or event.stream != stream:
+            return await self._head_from_log(stream)
         self._heads.remember(stream, event)
-        self._unsure.discard(stream)
+        self._at_least.pop(stream, None)
         return event
 
-    def forget(self, stream: str) -> None:
-        """Drop what this process remembers of a stream (after losing a race on it): look it up next time."""
+    async def _head_from_log(self, stream: str) -> Envelope | None:
+        """The stream's head asked of the log itself, when its index entry is known to be behind (another process
+        wrote the stream and its entry is not there yet, or was lost in a crash); the entry is repaired."""
+        docs = [doc async for doc in self.events.find({"stream": stream})]
+        if not docs:
+            return None
+        docs.sort(key=lambda d: int(d["stream_version"]))
+        latest = {str(doc["type"]): int(doc["position"]) for doc in docs}
+        await self.index.repair_head(stream, docs[-1], latest)
+        event = Envelope.from_document(docs[-1])
+        self._heads.remember(stream, event)
+        self._at_least.pop(stream, None)
+        return event
+
+    async def latest_of_types(self, stream: str, types: Sequence[str]) -> list[Envelope]:
+        """The stream's newest event of each of ``types`` that it has, in stream order (from the index)."""
+        head = await self.index.head(stream)
+        if head is None:
+            return []
+        if head.version < self._at_least.get(stream, 0):
+            await self._head_from_log(stream)
+            head = await self.index.head(stream)
+            assert head is not None
+        positions = [head.latest[t] for t in types if t in head.latest]
+        found = await self._read_positions(positions)
+        return sorted((e for e in found.values() if e.stream == stream), key=lambda e: e.stream_version)
+
+    def forget(self, stream: str, *, at_least: int = 0) -> None:
+        """Drop what this process remembers of a stream (after losing a race on it): look it up next time.
+        ``at_least``: the stream is known to have reached this version."""
         self._heads.pop(stream, None)
-        self._unsure.add(stream)
+        if at_least:
+            self._at_least[stream] = max(at_least, self._at_least.get(stream, 0))
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events."""
@@ -349,6 +418,7 @@ class EventStore:
         return event.stream_version if event else 0
 
     async def read_stream(self, stream: str, *, after_version: int = 0) -> list[Envelope]:
+        """Every event of a stream. A scan of the whole log on FerretDB: for tools and tests, not request paths."""
         cursor = self.events.find({"stream": stream, "stream_version": {"$gt": after_version}}).sort(
             "stream_version", ASCENDING
         )
@@ -362,19 +432,19 @@ class EventStore:
     async def find_by_idempotency_key(self, key: str, *, exhaustive: bool = True) -> Envelope | None:
         """The event stored under ``key``.
 
-        Answers from this process's memory, then from ``event_keys``. A quick lookup stops there; an exhaustive
-        one asks the log itself.
+        Answers from this process's memory, then from the index. A quick lookup stops there; an exhaustive one
+        asks the log itself (the index may be a moment behind another process's append).
         """
         cached = self._by_key.get(key)
         if cached is not None:
             return cached
-        marker = await self.keys.find_one({"_id": key})
-        doc = marker["event"] if marker is not None else None
-        if doc is None and exhaustive:
+        position = await self.index.key_position(key)
+        event = await self.at(position) if position is not None else None
+        if event is None and exhaustive:
             doc = await self.events.find_one({"idempotency_key": key})
-        if doc is None:
+            event = Envelope.from_document(doc) if doc else None
+        if event is None:
             return None
-        event = Envelope.from_document(doc)
         self._by_key.remember(key, event)
         return event
 
@@ -383,6 +453,28 @@ class EventStore:
     async def at(self, position: int) -> Envelope | None:
         doc = await self.events.find_one({"_id": position_id(position)})
         return Envelope.from_document(doc) if doc else None
+
+    async def at_positions(self, positions: Iterable[int]) -> list[Envelope]:
+        """The events at these positions that exist, in position order (reads by ``_id``)."""
+        found = await self._read_positions(positions)
+        return [found[p] for p in sorted(found)]
+
+    async def _read_positions(self, positions: Iterable[int]) -> dict[int, Envelope]:
+        docs = await find_by_id(self.events, [position_id(p) for p in positions])
+        return {int(doc["position"]): Envelope.from_document(doc) for doc in docs.values()}
+
+    async def probe_head(self, at_least: int) -> int:
+        """The head of the log, known to be at least ``at_least``: positions are gapless, so probe forward by
+        ``_id`` (a handful of reads at a time) until one is missing."""
+        head = at_least
+        while True:
+            ahead = range(head + 1, head + 1 + _PROBE)
+            docs = await find_by_id(self.events, [position_id(p) for p in ahead])
+            present = {int(d["position"]) for d in docs.values()}
+            for position in ahead:
+                if position not in present:
+                    return head
+                head = position
 
     async def read_all(
         self,
@@ -453,14 +545,8 @@ class EventStore:
         return int(hint["position"]) if hint else 0
 
     async def last_position(self) -> int:
-        """The head of the log: the hint in ``meta``, then one query past it."""
-        return await self._scan_head(await self.reached_position())
-
-    async def _scan_head(self, at_least: int) -> int:
-        doc = await self.events.find_one(
-            {"_id": {"$gte": position_id(at_least)}}, projection={"_id": 1}, sort=[("_id", DESCENDING)]
-        )
-        return int(doc["_id"]) if doc else 0
+        """The head of the log: the hint in ``meta``, then probed forward by ``_id``."""
+        return await self.probe_head(await self.reached_position())
 
     async def remember_head(self, position: int) -> None:
         """Move the head hint forward (a hint only: readers look past it)."""

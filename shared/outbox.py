@@ -110,11 +110,8 @@ class Outbox:
         published = 0
         if entries:
             waiting = {int(e["position"]) for e in entries}
-            found = {
-                event.position: event
-                async for event in self.store.read_all(after_position=min(waiting) - 1, until_position=max(waiting))
-                if event.position in waiting
-            }
+            # Read by _id, one position at a time: a range of positions would read the whole log on FerretDB.
+            found = {event.position: event for event in await self.store.at_positions(waiting)}
             entry_ids = {e["_id"] for e in entries}
             for position in sorted(waiting):
                 event = found.get(position)

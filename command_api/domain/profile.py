@@ -45,6 +45,10 @@ def evolve(profile: Profile | None, event: Envelope) -> Profile | None:
     return replace(profile, version=event.stream_version)
 
 
+# The events a profile is made of: each carries the whole of what it sets, so the newest of each type is enough.
+PROFILE_EVENTS = (UserRegistered.event_type, UserProfileUpdated.event_type)
+
+
 def fold(events: Iterable[Envelope]) -> Profile | None:
     profile: Profile | None = None
     for event in events:

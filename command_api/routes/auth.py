@@ -57,7 +57,7 @@ async def register(
     password_hash = await hash_password(body.password, rounds=settings.bcrypt_rounds)
     new = register_user(body, user_id=new_id(), password_hash=password_hash, correlation_id=request_id_var.get())
     # The email key stays quick to find for every login, however long the log grows.
-    result = await recorder.record(new, expected_version=0, remember_key=True)
+    result = await recorder.record(new, expected_version=0)
     if not result.created:
         raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
     directory.add(result.event.data["user_id"])

@@ -52,11 +52,7 @@ async def send(
     if body.type != "text":
         assert body.media_id is not None  # SendMessage requires one for media types
         # Someone else's upload is answered like a missing one: 422 "unknown media_id".
-        uploaded = (
-            await store.last_event(media_stream(body.media_id), verify_absence=True)
-            if is_media_id(body.media_id)
-            else None
-        )
+        uploaded = await store.last_event(media_stream(body.media_id)) if is_media_id(body.media_id) else None
         media = attach_media(uploaded, sender_id=user_id, message_type=body.type)
     result = await recorder.record_next(
         conversation_id(user_id, body.to),

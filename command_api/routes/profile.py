@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
@@ -11,7 +12,7 @@ from command_api.deps import CurrentUserId, EventStoreDep, RecorderDep, SignerDe
 from command_api.domain.accounts import user_stream
 from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload, is_media_id, media_stream
 from command_api.domain.messaging import DecisionError
-from command_api.domain.profile import Profile, UpdateProfile, evolve, fold, update_profile
+from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
 from shared.event_store import ConcurrencyError
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
@@ -49,13 +50,15 @@ async def put_profile(
     if body.avatar_media_id is not None:
         if not is_media_id(body.avatar_media_id):
             raise DecisionError(UNKNOWN_MEDIA)
-        avatar_media_id = avatar_upload(
-            await store.last_event(media_stream(body.avatar_media_id), verify_absence=True), user_id=user_id
-        )
+        avatar_media_id = avatar_upload(await store.last_event(media_stream(body.avatar_media_id)), user_id=user_id)
     stream = user_stream(user_id)
     expected = 0
     for _ in range(_ATTEMPTS):
-        profile = fold(await store.read_stream(stream))
+        # The version first: a profile event appended after it shows as a conflict, never as a lost update.
+        version = await store.stream_version(stream)
+        profile = fold(await store.latest_of_types(stream, PROFILE_EVENTS))
+        if profile is not None:
+            profile = replace(profile, version=max(version, profile.version))
         if profile is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
         new = update_profile(profile, body, avatar_media_id=avatar_media_id, correlation_id=request_id_var.get())

@@ -189,7 +189,7 @@ async def test_events_concerning_a_user(store: EventStore) -> None:
 async def test_keys_remembered_for_ever_are_found_by_a_new_process(store: EventStore) -> None:
     registered = UserRegistered(user_id="u4", name="D", email="d@example.com", password_hash="h")
     new = NewEvent(stream="user:u4", data=registered, idempotency_key="user-email:d@example.com")
-    first = (await store.append(new, expected_version=0, remember_key=True)).event
+    first = (await store.append(new, expected_version=0)).event
     fresh = EventStore(store.db)
     assert await fresh.find_by_idempotency_key("user-email:d@example.com", exhaustive=False) == first
     assert await fresh.find_by_idempotency_key("user-email:nobody", exhaustive=True) is None

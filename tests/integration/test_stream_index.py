@@ -1,0 +1,95 @@
+"""The log's own index (stream heads, idempotency keys) against the real FerretDB: what a new process finds by
+``_id``, how it catches up after a crash between an append and its index entry, and races between processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from shared.event_store import ConcurrencyError, EventStore
+from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now
+from shared.stream_index import CHECKPOINT, INDEX, head_id
+
+
+@pytest.fixture
+async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
+    store = EventStore(mongo[db_name])
+    await store.ensure_indexes()
+    yield store
+    await mongo.drop_database(db_name)
+
+
+def presence(user: str, online: bool = True) -> NewEvent:
+    data = PresenceChanged(
+        user_id=user, online=online, last_seen=now(), reason="connected" if online else "disconnected"
+    )
+    return NewEvent(stream=f"presence:{user}", data=data, actor_id=user)
+
+
+def registered(user: str) -> NewEvent:
+    data = UserRegistered(user_id=user, name="Ann", email=f"{user}@example.com", password_hash="h")
+    return NewEvent(stream=f"user:{user}", data=data, actor_id=user, idempotency_key=f"user-email:{user}")
+
+
+async def test_a_new_process_finds_heads_and_keys_by_id(store: EventStore) -> None:
+    await store.append(presence("u1"), expected_version=0)
+    last = (await store.append(presence("u1", online=False), expected_version=1)).event
+    first = (await store.append(registered("u2"), expected_version=0)).event
+    fresh = EventStore(store.db)
+    assert await fresh.last_event("presence:u1") == last
+    assert await fresh.last_event("presence:nobody") is None
+    assert await fresh.find_by_idempotency_key("user-email:u2", exhaustive=False) == first
+    assert await fresh.last_position() == first.position
+
+
+async def test_the_newest_event_of_each_type(store: EventStore) -> None:
+    reg = (await store.append(registered("u1"), expected_version=0)).event
+    for version, name in enumerate(["B", "C"], start=1):
+        change = UserProfileUpdated(user_id="u1", name=name, avatar_media_id=None)
+        await store.append(NewEvent(stream="user:u1", data=change), expected_version=version)
+    latest = await EventStore(store.db).latest_of_types("user:u1", ["UserRegistered", "UserProfileUpdated"])
+    assert [e.type for e in latest] == ["UserRegistered", "UserProfileUpdated"]
+    assert latest[0] == reg and latest[1].data["name"] == "C" and latest[1].stream_version == 3
+
+
+async def test_start_indexes_what_a_crash_left_out(store: EventStore) -> None:
+    for version in range(40):
+        await store.append(presence("u1", online=version % 2 == 0), expected_version=version)
+    head = await store.last_event("presence:u1")
+    assert head is not None
+    # As if the process died after writing the last events but before their index entries.
+    index = store.db[INDEX]
+    await index.replace_one(
+        {"_id": head_id("presence:u1")},
+        {"_id": head_id("presence:u1"), "version": 3, "position": head.position - 37, "latest": {}},
+    )
+    await index.replace_one({"_id": CHECKPOINT}, {"_id": CHECKPOINT, "position": head.position - 37})
+    fresh = EventStore(store.db)
+    assert await fresh.catch_up_index() == 37
+    assert await fresh.last_event("presence:u1") == head
+
+
+async def test_a_log_written_before_the_index_is_indexed_once(store: EventStore) -> None:
+    await store.append(presence("u1"), expected_version=0)
+    reg = (await store.append(registered("u2"), expected_version=0)).event
+    await store.db.drop_collection(INDEX)
+    fresh = EventStore(store.db)
+    assert await fresh.catch_up_index() == 2
+    assert await fresh.find_by_idempotency_key("user-email:u2", exhaustive=False) == reg
+    assert await EventStore(store.db).catch_up_index() == 0
+
+
+async def test_a_stale_head_written_by_another_process_is_seen_through(store: EventStore) -> None:
+    other = EventStore(store.db)
+    await store.append(presence("u1"), expected_version=0)
+    await other.append(presence("u1", online=False), expected_version=1)
+    # Another process's index write came late: the entry still says version 1.
+    await store.db[INDEX].update_one({"_id": head_id("presence:u1")}, {"$set": {"version": 1}})
+    with pytest.raises(ConcurrencyError):
+        await store.append(presence("u1"), expected_version=1)
+    assert await store.stream_version("presence:u1") == 2
+    assert (await store.append(presence("u1"), expected_version=2)).created
+    assert await EventStore(store.db).stream_version("presence:u1") == 3
