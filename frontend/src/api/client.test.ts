@@ -32,7 +32,7 @@ describe("ApiClient", () => {
   it("a 401 on an authenticated call ends the session it was made with", async () => {
     const onUnauthorized = vi.fn();
     const api = new ApiClient({ getToken: () => "old", fetch: reply(401, { detail: "expired" }), onUnauthorized });
-    await expect(api.users()).rejects.toBeInstanceOf(ApiError);
+    await expect(api.usersPage()).rejects.toBeInstanceOf(ApiError);
     expect(onUnauthorized).toHaveBeenCalledWith("old");
   });
 
@@ -51,6 +51,21 @@ describe("ApiClient", () => {
     expect(fetch.mock.calls.map((c) => c[0])).toEqual([
       "/api/conversations/b%20o/messages?limit=50&before=42",
       "/api/sync?after=7&limit=200",
+    ]);
+  });
+
+  it("builds the sidebar page and single-person routes from the contract", async () => {
+    const fetch = reply(200, { users: [], next_cursor: null });
+    const api = new ApiClient({ getToken: () => "t", fetch });
+    await api.usersPage();
+    await api.usersPage({ limit: 30, cursor: "a/b=", q: "zo ë" });
+    await api.usersPage({ limit: 30, cursor: null, q: "" });
+    await api.user("a b");
+    expect(fetch.mock.calls.map((c) => c[0])).toEqual([
+      "/api/users",
+      "/api/users?limit=30&cursor=a%2Fb%3D&q=zo+%C3%AB",
+      "/api/users?limit=30",
+      "/api/users/a%20b",
     ]);
   });
 });

@@ -9,7 +9,9 @@ import type {
   Read,
   SendMessageBody,
   SyncResponse,
-  UserEntry,
+  SidebarUser,
+  UsersPage,
+  UsersPageParams,
   UserUpdate,
 } from "./types.ts";
 import { uploadFile, type UploadHandle } from "./upload.ts";
@@ -43,8 +45,22 @@ export class ApiClient {
     return this.request<MeResponse>("GET", "/api/me");
   }
 
-  users(): Promise<UserEntry[]> {
-    return this.request<UserEntry[]>("GET", "/api/users");
+  /**
+   * One page of the sidebar: people I talk with first (most recent first), then everyone else by name.
+   * `cursor` is the previous page's `next_cursor`; `q` keeps people with a word of their name starting with it.
+   */
+  usersPage({ limit, cursor, q }: UsersPageParams = {}, signal?: AbortSignal): Promise<UsersPage> {
+    const params = new URLSearchParams();
+    if (limit !== undefined) params.set("limit", String(limit));
+    if (cursor) params.set("cursor", cursor);
+    if (q) params.set("q", q);
+    const search = params.toString() ? `?${params}` : "";
+    return this.request<UsersPage>("GET", `/api/users${search}`, undefined, { signal });
+  }
+
+  /** One person (someone a message or an event is about who is not loaded yet); 404 for an unknown id or me. */
+  user(userId: string, signal?: AbortSignal): Promise<SidebarUser> {
+    return this.request<SidebarUser>("GET", `/api/users/${encodeURIComponent(userId)}`, undefined, { signal });
   }
 
   messages(peerId: string, before: number | null, limit = 50): Promise<MessagesPage> {
@@ -106,7 +122,7 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
-    { auth = true }: { auth?: boolean } = {},
+    { auth = true, signal }: { auth?: boolean; signal?: AbortSignal } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -119,8 +135,10 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
-    } catch {
+    } catch (error) {
+      if (signal?.aborted) throw error;
       throw new NetworkError();
     }
     if (!response.ok) {

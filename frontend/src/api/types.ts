@@ -58,7 +58,14 @@ export type Read = {
   position: number;
 };
 
+/** A person in the sidebar (`SidebarUser` in docs/api.md): the user and our conversation, if any. */
 export type UserEntry = User & { conversation?: ConversationSummary | null };
+export type SidebarUser = UserEntry;
+
+/** `GET /api/users`: one page of the sidebar, in the server's order; `next_cursor` is null on the last page. */
+export type UsersPage = { users: SidebarUser[]; next_cursor: string | null };
+
+export type UsersPageParams = { limit?: number; cursor?: string | null; q?: string };
 
 export type AuthResponse = {
   user: Pick<Me, "id" | "name" | "email"> & Partial<Me>;

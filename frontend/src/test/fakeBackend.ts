@@ -4,6 +4,54 @@ import type { Me, Message, Read, UserEntry } from "../api/types.ts";
 type Answer = { status: number; body?: unknown } | undefined;
 export type Route = (body: unknown, url: URL) => Answer | Promise<Answer>;
 
+function activity(user: UserEntry): number {
+  const at = user.conversation?.last_activity_at ?? user.conversation?.last_message?.sent_at;
+  return at ? Date.parse(at) : Number.NEGATIVE_INFINITY;
+}
+
+/** The server's sidebar order: conversations by most recent activity, then everyone else by name (any case). */
+export function serverOrder(users: readonly UserEntry[]): UserEntry[] {
+  return [...users].sort((a, b) => {
+    const byActivity = activity(b) - activity(a);
+    if (byActivity !== 0 && !Number.isNaN(byActivity)) return byActivity;
+    const x = a.name.toLowerCase();
+    const y = b.name.toLowerCase();
+    if (x !== y) return x < y ? -1 : 1;
+    return a.id < b.id ? -1 : 1;
+  });
+}
+
+/** `q` matches a name with a word starting with it (case-insensitive). */
+function matches(user: UserEntry, q: string): boolean {
+  const needle = q.toLowerCase();
+  return user.name.toLowerCase().split(/\s+/).some((word) => word.startsWith(needle));
+}
+
+/** `GET /api/users?limit=&cursor=&q=` over `users` (read at each request, so tests may change it). */
+function usersPage(users: readonly UserEntry[], url: URL): Answer {
+  const limit = Number(url.searchParams.get("limit") ?? "30");
+  const q = url.searchParams.get("q");
+  const cursor = url.searchParams.get("cursor");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) return { status: 422, body: { detail: "limit" } };
+  if (q !== null && (q.length < 1 || q.length > 100)) return { status: 422, body: { detail: "q" } };
+  let offset = 0;
+  if (cursor !== null) {
+    let decoded = "";
+    try {
+      decoded = atob(cursor);
+    } catch {
+      // not base64: malformed
+    }
+    const match = /^o:(\d+)$/.exec(decoded);
+    if (!match) return { status: 422, body: { detail: "malformed cursor" } };
+    offset = Number(match[1]);
+  }
+  const ordered = serverOrder(users).filter((u) => q === null || matches(u, q));
+  const page = ordered.slice(offset, offset + limit);
+  const next = offset + limit < ordered.length ? btoa(`o:${offset + limit}`) : null;
+  return { status: 200, body: { users: page.map((u) => ({ conversation: null, ...u })), next_cursor: next } };
+}
+
 /**
  * An in-memory stand-in for the Parley API behind `fetch`. Routes are "METHOD /path"
  * (without the query string); tests override them as they need.
@@ -14,7 +62,15 @@ export function fakeBackend(me: Me, users: UserEntry[]) {
   const calls: { method: string; path: string; search: string; body: unknown }[] = [];
   const routes = new Map<string, Route>([
     ["GET /api/me", () => ({ status: 200, body: { user: me, sync_position: 100 } })],
-    ["GET /api/users", () => ({ status: 200, body: users })],
+    ["GET /api/users", (_body, url) => usersPage(users, url)],
+    [
+      "GET /api/users/*",
+      (_body, url) => {
+        const id = decodeURIComponent(url.pathname.slice("/api/users/".length));
+        const found = users.find((u) => u.id === id);
+        return found ? { status: 200, body: { conversation: null, ...found } } : { status: 404, body: { detail: "user not found" } };
+      },
+    ],
     ["GET /api/sync", () => ({ status: 200, body: { messages: [], reads: [], position: 100, more: false } })],
     ["POST /api/messages/read", (body) => ({ status: 200, body: { read: body } })],
   ]);

@@ -4,7 +4,11 @@
 import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
+import { FakeIntersectionObserver } from "./fakeIntersectionObserver.ts";
 
 afterEach(() => {
   cleanup();
 });
+
+// The sidebar loads more people when the end of its list comes into view.
+globalThis.IntersectionObserver = FakeIntersectionObserver;

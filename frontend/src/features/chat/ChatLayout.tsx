@@ -1,10 +1,9 @@
-import { useQuery } from "@tanstack/react-query";
-import { errorMessage } from "../../api/errors.ts";
-import type { Me, UserEntry } from "../../api/types.ts";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Me } from "../../api/types.ts";
 import { useApi, useAuth } from "../auth/AuthProvider.tsx";
 import { ConversationPane } from "../conversation/ConversationPane.tsx";
-import { mergeUsersRefetch, queryKeys } from "../realtime/cache.ts";
 import { ConnectionBanner } from "../realtime/ConnectionBanner.tsx";
+import { personQuery, useKnownPeople } from "../sidebar/knownPeople.ts";
 import { Sidebar } from "../sidebar/Sidebar.tsx";
 import { useSelectedPeer } from "./useSelectedPeer.ts";
 
@@ -14,16 +13,16 @@ import { useSelectedPeer } from "./useSelectedPeer.ts";
  */
 export function ChatLayout({ me }: { me: Me }) {
   const api = useApi();
+  const queryClient = useQueryClient();
   const { logOut } = useAuth();
   const [selectedId, select] = useSelectedPeer();
-  const users = useQuery({
-    queryKey: queryKeys.users,
-    queryFn: () => api.users(),
-    staleTime: Number.POSITIVE_INFINITY,
-    // A refetch may lag what live events already showed: keep the newer summaries.
-    structuralSharing: (old, fresh) => mergeUsersRefetch(old as UserEntry[] | undefined, fresh as UserEntry[]),
+  const known = useKnownPeople();
+  const peer = selectedId ? known.find((u) => u.id === selectedId) : undefined;
+  // The open conversation (from the URL, say) may be with someone no loaded page has brought yet.
+  const lookup = useQuery({
+    ...personQuery(queryClient, api, selectedId ?? "", me.id),
+    enabled: selectedId !== null && selectedId !== me.id && peer === undefined,
   });
-  const peer = selectedId ? users.data?.find((u) => u.id === selectedId) : undefined;
   const showConversation = selectedId !== null;
 
   return (
@@ -37,9 +36,6 @@ export function ChatLayout({ me }: { me: Me }) {
         >
           <Sidebar
             me={me}
-            users={users.data}
-            loading={users.isPending}
-            error={users.error ? errorMessage(users.error) : null}
             selectedId={selectedId}
             onSelect={select}
             onLogOut={() => {
@@ -53,7 +49,7 @@ export function ChatLayout({ me }: { me: Me }) {
             <ConversationPane key={peer.id} peer={peer} me={me} onBack={() => select(null)} />
           ) : (
             <EmptyPane
-              state={!showConversation ? "none" : users.isPending ? "loading" : "unknown"}
+              state={!showConversation ? "none" : lookup.isError || selectedId === me.id ? "unknown" : "loading"}
               onBack={() => select(null)}
             />
           )}

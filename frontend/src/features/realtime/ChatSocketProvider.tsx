@@ -14,6 +14,7 @@ import { io, type Socket } from "socket.io-client";
 import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
 import { useApi } from "../auth/AuthProvider.tsx";
 import { useOutbox } from "../composer/OutboxProvider.tsx";
+import { fetchPeople } from "../sidebar/knownPeople.ts";
 import { applyPresence, applyPresences, queryKeys, updateMe, upsertUser } from "./cache.ts";
 import { applyMessagesToCache, applyReadsToCache } from "./applyToCache.ts";
 import { SyncEngine } from "./syncEngine.ts";
@@ -76,7 +77,8 @@ export function ChatSocketProvider({
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let connects = 0;
     const applyMessages = (messages: Message[]) => {
-      applyMessagesToCache(queryClient, messages, meId);
+      // Someone not loaded yet (not in any page so far): look them up, so they join the top of the list.
+      fetchPeople(queryClient, api, applyMessagesToCache(queryClient, messages, meId), meId);
       confirm(messages.filter((m) => m.sender_id === meId).map((m) => m.client_msg_id));
       for (const m of messages) if (m.sender_id !== meId) typing.stopped(m.sender_id);
     };
@@ -91,24 +93,29 @@ export function ChatSocketProvider({
       },
     });
 
-    // Presence and people changes that arrive while the people list is loading would be lost (there is no
-    // list to change yet, and the answer in flight may predate them): they are applied again once it lands.
+    // Presence and people changes change the known people at once. A page of people that is on its way may
+    // predate them (or the first page has not landed yet): they are applied again once it lands.
     let early: ((users: UserEntry[]) => UserEntry[])[] = [];
+    const pagesInFlight = () =>
+      queryClient.getQueryData(queryKeys.userPages("")) === undefined ||
+      queryClient.isFetching({ queryKey: queryKeys.allUserPages }) > 0;
     const changeUsers = (change: (users: UserEntry[]) => UserEntry[]) => {
-      const state = queryClient.getQueryState<UserEntry[]>(queryKeys.users);
-      if (state?.data) queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => (old ? change(old) : old));
-      if (!state?.data || state.fetchStatus === "fetching") early.push(change);
+      queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) => change(old ?? []));
+      if (pagesInFlight()) early = [...early.slice(-999), change];
     };
     const stopWatchingUsers = queryClient.getQueryCache().subscribe((event) => {
-      if (early.length === 0 || event.type !== "updated" || event.query.queryKey[0] !== queryKeys.users[0]) return;
+      if (early.length === 0 || event.type !== "updated") return;
+      const [root, kind] = event.query.queryKey as unknown[];
+      if (root !== queryKeys.allUserPages[0] || kind !== queryKeys.allUserPages[1]) return;
       if (event.action.type !== "success" || event.action.manual) return;
       const pending = early;
-      early = [];
-      queueMicrotask(() =>
+      // Changes are idempotent: replay them after every page, forget them once no page is on its way.
+      queueMicrotask(() => {
         queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) =>
-          old ? pending.reduce((users, change) => change(users), old) : old,
-        ),
-      );
+          pending.reduce((users, change) => change(users), old ?? []),
+        );
+        if (!pagesInFlight()) early = early.filter((change) => !pending.includes(change));
+      });
     });
 
     const socket: ChatSocket = io({ auth: { token }, transports: ["websocket"] });

@@ -9,9 +9,12 @@ import {
   queryKeys,
 } from "./cache.ts";
 
-/** Put messages (from the API, the socket or a sync) into every cached view that shows them. */
-export function applyMessagesToCache(queryClient: QueryClient, messages: readonly Message[], meId: string): void {
-  if (messages.length === 0) return;
+/**
+ * Put messages (from the API, the socket or a sync) into every cached view that shows them. Returns the peers
+ * the client does not know yet (no loaded page had them), for the caller to look up.
+ */
+export function applyMessagesToCache(queryClient: QueryClient, messages: readonly Message[], meId: string): string[] {
+  if (messages.length === 0) return [];
   const byPeer = new Map<string, Message[]>();
   for (const message of messages) {
     const peerId = peerOf(message, meId);
@@ -22,16 +25,12 @@ export function applyMessagesToCache(queryClient: QueryClient, messages: readonl
     // still loading (or before the read model has it) is never lost.
     queryClient.setQueryData<Message[]>(queryKeys.live(peerId), (old) => mergeById(old ?? [], list));
   }
-  const users = queryClient.getQueryData<UserEntry[]>(queryKeys.users);
-  if (!users) return;
   const ordered = [...messages].sort(bySeq);
   queryClient.setQueryData<UserEntry[]>(queryKeys.users, (old) =>
     old ? ordered.reduce((acc, m) => applyMessageToUsers(acc, m, meId), old) : old,
   );
-  // A message from someone the list does not know yet (their `user` event was missed).
-  if ([...byPeer.keys()].some((peerId) => !users.some((u) => u.id === peerId))) {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.users });
-  }
+  const known = new Set((queryClient.getQueryData<UserEntry[]>(queryKeys.users) ?? []).map((u) => u.id));
+  return [...byPeer.keys()].filter((peerId) => !known.has(peerId));
 }
 
 export function applyReadsToCache(queryClient: QueryClient, reads: readonly Read[], meId: string): void {

@@ -7,7 +7,7 @@ import {
   applyReadToUsers,
   flattenPages,
   mergeById,
-  mergeUsersRefetch,
+  mergePeople,
   updateMe,
   upsertUser,
   type MessagesData,
@@ -132,15 +132,23 @@ describe("presence and new users", () => {
   });
 });
 
-describe("mergeUsersRefetch", () => {
-  it("keeps a newer live summary when the refetched read model lags", () => {
+describe("mergePeople", () => {
+  it("keeps a newer live summary when the fetched read model lags", () => {
     const live = [user({ id: BOB, name: "Bob", conversation: summary({ last_message: message({ seq: 9 }), unread: 1 }) })];
     const stale = [
       user({ id: BOB, name: "Bob", online: true, conversation: summary({ last_message: message({ seq: 8 }) }) }),
     ];
-    const [bob] = mergeUsersRefetch(live, stale);
+    const [bob] = mergePeople(live, stale);
     expect(bob?.online).toBe(true);
     expect(bob?.conversation?.last_message?.seq).toBe(9);
     expect(bob?.conversation?.unread).toBe(1);
+  });
+
+  it("adds new people and keeps the ones the answer does not mention", () => {
+    const known = [user({ id: BOB, name: "Bob" })];
+    const merged = mergePeople(known, [user({ id: "carol", name: "Carol" }), user({ id: "carol", name: "Carol" })]);
+    expect(merged.map((u) => u.id)).toEqual([BOB, "carol"]);
+    const bob = user({ id: BOB, name: "Bob" });
+    expect(mergePeople(undefined, [bob, bob]).map((u) => u.id)).toEqual([BOB]);
   });
 });

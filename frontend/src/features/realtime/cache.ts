@@ -17,7 +17,16 @@ export type MessagesData = InfiniteData<MessagesPage, number | null>;
 
 export const queryKeys = {
   me: ["me"] as const,
+  /**
+   * Everyone the client knows (from sidebar pages, searches and single look-ups), in no particular order:
+   * live events change them here, and every list shows them from here.
+   */
   users: ["users"] as const,
+  /** The sidebar's pages of ids for a search text ("" is the normal list). Under `users`, so invalidating `users` refetches them. */
+  userPages: (q: string) => ["users", "pages", q] as const,
+  allUserPages: ["users", "pages"] as const,
+  /** One person looked up by id (a message or the open conversation is about someone not loaded yet). */
+  person: (userId: string) => ["person", userId] as const,
   /** History pages from the API (older pages loaded on scroll). */
   messages: (peerId: string) => ["messages", peerId] as const,
   /** Messages that arrived live, from a sync or from my own sends, shown alongside the history. */
@@ -211,15 +220,18 @@ function newerSummary(
 }
 
 /**
- * A refetched user list may lag what live events already showed (the read model is
- * eventually consistent): keep the newer conversation summary of each user.
+ * People from the server (a page, a search, a look-up) joined with the people already known. The read model
+ * is eventually consistent, so an answer may lag what live events already showed: each person keeps the newer
+ * conversation summary. People the answer does not mention stay as they are.
  */
-export function mergeUsersRefetch(old: UserEntry[] | undefined, fresh: UserEntry[]): UserEntry[] {
-  if (!old) return fresh;
-  const before = new Map(old.map((u) => [u.id, u]));
-  return fresh.map((user) => {
-    const prior = before.get(user.id);
-    if (!prior) return user;
+export function mergePeople(known: readonly UserEntry[] | undefined, fresh: readonly UserEntry[]): UserEntry[] {
+  const incoming = new Map(fresh.map((u) => [u.id, u]));
+  const out = (known ?? []).map((prior) => {
+    const user = incoming.get(prior.id);
+    if (!user) return prior;
+    incoming.delete(prior.id);
     return { ...user, conversation: newerSummary(prior.conversation, user.conversation) };
   });
+  for (const user of incoming.values()) out.push(user);
+  return out;
 }

@@ -1,30 +1,33 @@
-import { useCallback, useDeferredValue, useMemo, useState } from "react";
-import type { Me, UserEntry } from "../../api/types.ts";
+import { useCallback, useState } from "react";
+import { errorMessage } from "../../api/errors.ts";
+import type { Me } from "../../api/types.ts";
 import { useNow } from "../../lib/useNow.ts";
 import { Logo } from "../chat/Logo.tsx";
 import { ProfileDialog } from "../profile/ProfileDialog.tsx";
 import { Avatar } from "./Avatar.tsx";
-import { filterPeople, sortPeople } from "./people.ts";
+import { LoadMore } from "./LoadMore.tsx";
 import { PersonRow } from "./PersonRow.tsx";
+import { useSidebarPages } from "./useSidebarPages.ts";
 
 type Props = {
   me: Me;
-  users: UserEntry[] | undefined;
-  loading: boolean;
-  error: string | null;
   selectedId: string | null;
   onSelect: (id: string) => void;
   onLogOut: () => void;
 };
 
-/** Everyone else: live presence, last message, unread count, most recent first, filterable by name. */
-export function Sidebar({ me, users, loading, error, selectedId, onSelect, onLogOut }: Props) {
+/**
+ * Everyone else, in pages from the server (more as you scroll): live presence, last message, unread count,
+ * most recent conversation first, then by name; the search box searches on the server as you type.
+ */
+export function Sidebar({ me, selectedId, onSelect, onLogOut }: Props) {
   const [query, setQuery] = useState("");
   const [editing, setEditing] = useState(false);
+  const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
   const closeEditor = useCallback(() => setEditing(false), []);
-  const deferredQuery = useDeferredValue(query);
   const now = useNow();
-  const people = useMemo(() => filterPeople(sortPeople(users ?? []), deferredQuery), [users, deferredQuery]);
+  const list = useSidebarPages(query, me.id);
+  const { people, loading, error, shownQuery } = list;
 
   return (
     <aside aria-label="Conversations" className="flex h-full min-h-0 flex-col bg-white dark:bg-slate-900">
@@ -62,19 +65,28 @@ export function Sidebar({ me, users, loading, error, selectedId, onSelect, onLog
           />
         </label>
       </div>
-      <div className="min-h-0 flex-1 overflow-y-auto px-2 pb-2">
+      <div ref={setScroller} className="min-h-0 flex-1 overflow-y-auto px-2 pb-2">
         {loading && <p className="px-3 py-4 text-sm text-slate-500">Loading people…</p>}
-        {error && (
+        {error !== null && (
           <p role="alert" className="px-3 py-4 text-sm text-red-600">
-            {error}
+            {errorMessage(error)}
           </p>
         )}
-        {!loading && !error && people.length === 0 && (
+        {list.searching && (
+          <p aria-live="polite" className="px-3 pb-1 text-xs text-slate-500">
+            Searching…
+          </p>
+        )}
+        {!loading && error === null && !list.searching && people.length === 0 && (
           <p className="px-3 py-6 text-center text-sm text-slate-500">
-            {query ? `No one called “${query}”.` : "No one else is here yet. Invite a friend!"}
+            {shownQuery ? `No one called “${shownQuery}”.` : "No one else is here yet. Invite a friend!"}
           </p>
         )}
-        <ul className="flex flex-col gap-0.5">
+        <ul
+          aria-label={shownQuery ? `People matching “${shownQuery}”` : "People"}
+          aria-busy={list.searching || list.loadingMore}
+          className={`flex flex-col gap-0.5 transition-opacity ${list.searching ? "opacity-60" : ""}`}
+        >
           {people.map((user) => (
             <PersonRow
               key={user.id}
@@ -86,6 +98,15 @@ export function Sidebar({ me, users, loading, error, selectedId, onSelect, onLog
             />
           ))}
         </ul>
+        {list.hasMore && (
+          <LoadMore
+            root={scroller}
+            loading={list.loadingMore}
+            failed={list.loadMoreFailed}
+            pages={list.pageCount}
+            onLoadMore={list.loadMore}
+          />
+        )}
       </div>
       <footer className="border-t border-slate-200 px-2 py-2 dark:border-slate-800">
         <button

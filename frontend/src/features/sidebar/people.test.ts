@@ -1,40 +1,67 @@
 import { describe, expect, it } from "vitest";
 import { BOB, ME, message, summary, user } from "../../test/fixtures.ts";
-import { filterPeople, presenceText, previewText, sortPeople } from "./people.ts";
+import { presenceText, previewText, searchText, sidebarList } from "./people.ts";
 
 const now = new Date("2026-03-12T15:00:00Z");
 
-describe("sortPeople", () => {
-  it("puts the most recent conversation first, then everyone else by name", () => {
-    const users = [
-      user({ id: "z", name: "zoe" }),
-      user({ id: "a", name: "Adam", conversation: summary({ last_activity_at: "2026-03-10T10:00:00Z" }) }),
-      user({ id: "b", name: "Bea", conversation: summary({ last_activity_at: "2026-03-12T10:00:00Z" }) }),
-      user({ id: "c", name: "Ćiro" }),
-    ];
-    expect(sortPeople(users).map((u) => u.name)).toEqual(["Bea", "Adam", "Ćiro", "zoe"]);
+describe("sidebarList", () => {
+  const talk = (at: string) => summary({ last_activity_at: at });
+  const adam = user({ id: "a", name: "Adam", conversation: talk("2026-03-10T10:00:00Z") });
+  const bea = user({ id: "b", name: "Bea", conversation: talk("2026-03-12T10:00:00Z") });
+  const ciro = user({ id: "c", name: "ciro" });
+  const dora = user({ id: "d", name: "Dora" });
+  const zoe = user({ id: "z", name: "zoe" });
+  const names = (list: { name: string }[]) => list.map((u) => u.name);
+
+  it("shows the pages' people once, conversations first by activity (a new message moves them up)", () => {
+    const known = [ciro, dora, adam, bea];
+    const listed = ["b", "a", "c", "d", "c"];
+    expect(names(sidebarList(known, listed, { search: false, complete: false }))).toEqual(["Bea", "Adam", "ciro", "Dora"]);
+    const dorasMessage = { ...dora, conversation: talk("2026-03-13T10:00:00Z") };
+    expect(names(sidebarList([ciro, dorasMessage, adam, bea], listed, { search: false, complete: false }))).toEqual([
+      "Dora",
+      "Bea",
+      "Adam",
+      "ciro",
+    ]);
   });
 
-  it("falls back to the last message time when the summary has no activity time", () => {
-    const users = [
-      user({ id: "a", name: "A", conversation: summary({ last_message: message({ seq: 1, sent_at: "2026-03-01T00:00:00Z" }) }) }),
-      user({ id: "b", name: "B", conversation: summary({ last_message: message({ seq: 1, sent_at: "2026-03-05T00:00:00Z" }) }) }),
-    ];
-    expect(sortPeople(users).map((u) => u.name)).toEqual(["B", "A"]);
+  it("keeps the server's order for people without a conversation", () => {
+    const known = [zoe, ciro];
+    expect(names(sidebarList(known, ["z", "c"], { search: false, complete: true }))).toEqual(["zoe", "ciro"]);
+  });
+
+  it("adds people known otherwise where they belong among what is loaded, and no further", () => {
+    const found = user({ id: "f", name: "Fay", conversation: talk("2026-03-11T10:00:00Z") });
+    const signUp = user({ id: "n", name: "Cleo" });
+    const late = user({ id: "y", name: "Yara" });
+    const known = [adam, bea, ciro, dora, found, signUp, late];
+    // Loaded up to Dora: Fay (a conversation) goes to the top, Cleo falls before Dora, Yara is beyond the end.
+    expect(names(sidebarList(known, ["b", "a", "c", "d"], { search: false, complete: false }))).toEqual([
+      "Bea",
+      "Fay",
+      "Adam",
+      "ciro",
+      "Cleo",
+      "Dora",
+    ]);
+    // Every page loaded: Yara too.
+    expect(names(sidebarList(known, ["b", "a", "c", "d"], { search: false, complete: true }))).toContain("Yara");
+    // Only conversations loaded so far: nobody without one is shown yet.
+    expect(names(sidebarList(known, ["b", "a"], { search: false, complete: false }))).toEqual(["Bea", "Fay", "Adam"]);
+  });
+
+  it("shows exactly a search's pages", () => {
+    const known = [adam, bea, ciro, dora];
+    expect(names(sidebarList(known, ["d", "a"], { search: true, complete: true }))).toEqual(["Adam", "Dora"]);
   });
 });
 
-describe("filterPeople", () => {
-  const users = [user({ id: "1", name: "Zoë Smith" }), user({ id: "2", name: "Bob" }), user({ id: "3", name: "Bobby" })];
-
-  it("matches any part of the name, ignoring case and accents", () => {
-    expect(filterPeople(users, "zoe").map((u) => u.name)).toEqual(["Zoë Smith"]);
-    expect(filterPeople(users, "BOB").map((u) => u.name)).toEqual(["Bob", "Bobby"]);
-    expect(filterPeople(users, "smi").map((u) => u.name)).toEqual(["Zoë Smith"]);
-  });
-
-  it("keeps everyone for an empty or blank query", () => {
-    expect(filterPeople(users, "  ")).toHaveLength(3);
+describe("searchText", () => {
+  it("trims and keeps at most 100 characters", () => {
+    expect(searchText("  zo  ")).toBe("zo");
+    expect(searchText("   ")).toBe("");
+    expect(Array.from(searchText("é".repeat(150)))).toHaveLength(100);
   });
 });
 

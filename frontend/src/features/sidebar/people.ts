@@ -7,25 +7,75 @@ function activityTime(user: UserEntry): number {
   return when ? when.getTime() : Number.NEGATIVE_INFINITY;
 }
 
-/** Most recent conversation first; people I have not talked to after, by name. */
-export function sortPeople(users: readonly UserEntry[]): UserEntry[] {
-  return [...users].sort((a, b) => {
-    const byActivity = activityTime(b) - activityTime(a);
-    if (byActivity !== 0 && !Number.isNaN(byActivity)) return byActivity;
-    const byName = a.name.localeCompare(b.name, undefined, { sensitivity: "base" });
-    return byName !== 0 ? byName : a.id.localeCompare(b.id);
-  });
+function hasActivity(user: UserEntry): boolean {
+  return activityTime(user) > Number.NEGATIVE_INFINITY;
 }
 
-function fold(text: string): string {
-  return text.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLocaleLowerCase().trim();
+/** Most recent conversation first (ties by id, so the order is stable). */
+function byActivity(a: UserEntry, b: UserEntry): number {
+  const diff = activityTime(b) - activityTime(a);
+  return diff !== 0 && !Number.isNaN(diff) ? diff : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Case- and accent-insensitive match on the name; an empty query keeps everyone. */
-export function filterPeople(users: readonly UserEntry[], query: string): UserEntry[] {
-  const needle = fold(query);
-  if (!needle) return [...users];
-  return users.filter((u) => fold(u.name).includes(needle));
+/** By name, case-insensitive (the server's order for people without a conversation), then by id. */
+export function byName(a: Pick<UserEntry, "id" | "name">, b: Pick<UserEntry, "id" | "name">): number {
+  const x = a.name.toLowerCase();
+  const y = b.name.toLowerCase();
+  if (x !== y) return x < y ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export type ListOptions = {
+  /** A search shows exactly the people its pages brought; the normal list also shows people known otherwise. */
+  search: boolean;
+  /** Every page has been loaded (there is no next one). */
+  complete: boolean;
+};
+
+/**
+ * The sidebar's rows: people with a conversation first, most recent first (so a new message moves its
+ * person to the top), then everyone else in the order the server's pages gave them (by name), each once.
+ *
+ * The normal list also shows people known from elsewhere (a message from someone not loaded yet, a new
+ * sign-up, a search result) where they belong among what is loaded: with a conversation at the top, otherwise
+ * by name, if their name falls within the loaded pages (or every page is loaded). People beyond the last
+ * loaded page are left for the pages that bring them.
+ */
+export function sidebarList(
+  known: readonly UserEntry[],
+  listedIds: readonly string[],
+  { search, complete }: ListOptions,
+): UserEntry[] {
+  const byId = new Map(known.map((u) => [u.id, u]));
+  const shown = new Set<string>();
+  const active: UserEntry[] = [];
+  const rest: UserEntry[] = [];
+  for (const id of listedIds) {
+    const user = byId.get(id);
+    if (!user || shown.has(id)) continue;
+    shown.add(id);
+    (hasActivity(user) ? active : rest).push(user);
+  }
+  if (!search) {
+    const last = rest[rest.length - 1];
+    for (const user of known) {
+      if (shown.has(user.id)) continue;
+      if (hasActivity(user)) active.push(user);
+      else if (complete || (last && byName(user, last) < 0)) insertByName(rest, user);
+    }
+  }
+  return [...active.sort(byActivity), ...rest];
+}
+
+function insertByName(list: UserEntry[], user: UserEntry): void {
+  const index = list.findIndex((other) => byName(user, other) < 0);
+  if (index === -1) list.push(user);
+  else list.splice(index, 0, user);
+}
+
+/** What the search box sends: trimmed, at most 100 characters (the API's limit); "" means no search. */
+export function searchText(text: string): string {
+  return Array.from(text.trim()).slice(0, 100).join("").trim();
 }
 
 /** "Last seen 5 min ago" for someone offline; "Online" otherwise. */
