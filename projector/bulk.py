@@ -84,6 +84,13 @@ class ViewDocuments:
         await replace_by_id(self.collection, list(changed.values()))
         self.docs.update(changed)
 
+    async def release(self, doc_ids: list[str], chunk: int = 5000) -> None:
+        """While rebuilding: insert documents that no later event can change, and forget them (memory stays
+        bounded by the documents still open, not by the whole view)."""
+        docs = [self.docs.pop(doc_id) for doc_id in doc_ids if doc_id in self.docs]
+        for start in range(0, len(docs), chunk):
+            await self.collection.insert_many(docs[start : start + chunk], ordered=False)
+
     async def flush(self, chunk: int = 5000) -> None:
         """After a rebuild: insert every document, in chunks."""
         docs = list(self.docs.values())

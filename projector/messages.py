@@ -1,18 +1,20 @@
-"""The ``messages`` read model: every message, per conversation, ordered by ``seq``."""
+"""The ``messages`` read model: each conversation's history in buckets of ``HISTORY_BUCKET`` messages.
+
+A bucket's ``_id`` is computed from the conversation and a ``seq`` (``shared.views.history_bucket_id``), so a
+history page is a lookup of one to three documents by ``_id`` whatever the size of the instance. Messages in a
+bucket are kept ordered by ``seq`` and unique by it: applying a message twice, or messages out of order, ends in
+the same document.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
+from typing import Any
 
-from pymongo import ASCENDING
-
-from projector.bulk import insert_new
+from projector.bulk import ViewDocuments
 from shared.conversations import message_payload
 from shared.events import Envelope, MessageSent
-from shared.views import MESSAGES, ViewCatalog
-
-# Inserts a rebuild keeps in flight: the database converts one batch while it stores the other.
-_REBUILD_INSERTS = 2
+from shared.views import HISTORY_BUCKET, MESSAGES, ViewCatalog, history_bucket, history_bucket_id
 
 
 class MessagesProjection:
@@ -20,51 +22,42 @@ class MessagesProjection:
     models: tuple[str, ...] = (MESSAGES,)
 
     def __init__(self, views: ViewCatalog) -> None:
-        self.messages = views[MESSAGES]
-        self._rebuilding = False
-        self._inserts: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(_REBUILD_INSERTS)
-        self._failure: BaseException | None = None
+        self.buckets = ViewDocuments(views[MESSAGES], limit=20_000)
 
     async def ensure_indexes(self) -> None:
-        if self._rebuilding:
-            return  # built once the rebuild's inserts are done: cheaper than keeping it up to date meanwhile
-        await self.messages.create_index(
-            [("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="conversation_seq"
-        )
+        """Read by ``_id`` only."""
 
     def begin_rebuild(self) -> None:
-        """Messages are only ever inserted: a rebuild writes each batch as it goes, a couple at a time."""
-        self._rebuilding = True
+        self.buckets.begin_rebuild()
 
     async def flush(self) -> None:
-        await asyncio.gather(*self._inserts)
-        if self._failure is not None:
-            raise self._failure
-        self._rebuilding = False
-        await self.ensure_indexes()
+        await self.buckets.flush()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
-        docs = []
-        for event in events:
-            if event.type == MessageSent.event_type:
-                payload = message_payload(event)
-                docs.append({"_id": payload.pop("id"), **payload})
-        if not self._rebuilding:
-            # Keyed by message id: a message applied again is skipped.
-            await insert_new(self.messages, docs)
+        payloads = [message_payload(e) for e in events if e.type == MessageSent.event_type]
+        if not payloads:
             return
-        if self._failure is not None:
-            raise self._failure
-        await self._slots.acquire()
-        task = asyncio.get_running_loop().create_task(self._insert(docs))
-        self._inserts.add(task)
-        task.add_done_callback(self._inserts.discard)
+        ids = [history_bucket_id(p["conversation_id"], history_bucket(p["seq"])) for p in payloads]
+        await self.buckets.load(ids)
+        changed: dict[str, dict[str, Any]] = {}
+        for bucket_id, payload in zip(ids, payloads, strict=True):
+            doc = self.buckets.edit(bucket_id, changed, _empty(bucket_id, payload))
+            stored = {m["seq"] for m in doc["messages"]}
+            if payload["seq"] not in stored:
+                message = {"_id": payload.pop("id"), **payload}
+                doc["messages"].append(message)
+                if len(stored) and message["seq"] < max(stored):
+                    doc["messages"].sort(key=lambda m: m["seq"])
+        await self.buckets.write(changed)
+        if self.buckets.rebuilding:
+            # A rebuild reads the log in order: a full bucket gets no more messages.
+            await self.buckets.release([i for i, d in changed.items() if len(d["messages"]) >= HISTORY_BUCKET])
 
-    async def _insert(self, docs: list[dict[str, object]]) -> None:
-        try:
-            await insert_new(self.messages, docs)
-        except BaseException as exc:  # reported by flush: the rebuild fails rather than leave a message out
-            self._failure = exc
-        finally:
-            self._slots.release()
+
+def _empty(bucket_id: str, payload: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: {
+        "_id": bucket_id,
+        "conversation_id": payload["conversation_id"],
+        "bucket": history_bucket(payload["seq"]),
+        "messages": [],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from projector.catchup import CatchupProjection
 from projector.consumer import Projection
 from projector.conversations import ConversationsProjection
 from projector.media import MediaProjection
@@ -16,6 +17,7 @@ PROJECTIONS: dict[str, Callable[[ViewCatalog], Projection]] = {
     "conversations": ConversationsProjection,
     "messages": MessagesProjection,
     "media": MediaProjection,
+    "catchup": CatchupProjection,
 }
 
 

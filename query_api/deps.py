@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from query_api.directory import Directory
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
 from shared.media_urls import MediaSigner
@@ -34,6 +35,11 @@ async def _store(request: Request) -> EventStore:
     return store
 
 
+async def _directory(request: Request) -> Directory:
+    directory: Directory = request.app.state.directory
+    return directory
+
+
 async def _signer(request: Request) -> MediaSigner:
     signer: MediaSigner = request.app.state.signer
     return signer
@@ -50,3 +56,4 @@ CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
 SignerDep = Annotated[MediaSigner, Depends(_signer)]
 StorageDep = Annotated[MediaStorage, Depends(_storage)]
+DirectoryDep = Annotated[Directory, Depends(_directory)]

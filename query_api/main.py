@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 
+from query_api.directory import Directory
 from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
@@ -35,6 +36,11 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
             await catalog.refresh()
         stop = asyncio.Event()
         refresher = asyncio.create_task(catalog.keep_fresh(stop), name="view-catalog")
+        # Everyone's name for the sidebar's pages and search: a bounded read at start, then only what changes.
+        app.state.directory = directory = Directory(catalog)
+        with contextlib.suppress(Exception):
+            await directory.refresh()
+        directory_refresher = asyncio.create_task(directory.keep_fresh(stop), name="directory")
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
@@ -44,6 +50,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         finally:
             stop.set()
             await refresher
+            await directory_refresher
             await client.close()
 
     app = FastAPI(

@@ -53,3 +53,14 @@ def read_payload(event: Envelope) -> dict[str, Any]:
         "read_at": data.read_at,
         "position": event.position,
     }
+
+
+def catchup_entry(event: Envelope) -> tuple[list[str], dict[str, Any]] | None:
+    """Whom an event concerns and the entry they catch up on; None for events no client catches up on."""
+    if event.type == MessageSent.event_type:
+        message = message_payload(event)
+        return [message["sender_id"], message["receiver_id"]], {"position": event.position, "message": message}
+    if event.type == MessagesRead.event_type:
+        read = read_payload(event)
+        return [read["reader_id"], read["peer_id"]], {"position": event.position, "read": read}
+    return None

@@ -10,20 +10,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.events import Envelope
+
 log = logging.getLogger(__name__)
 
 USERS = "users"
+# Every user's name, in a fixed number of chunks, for the query API's directory (sidebar paging and search).
+DIRECTORY = "directory"
+# Conversation history in buckets of HISTORY_BUCKET messages, by conversation and seq.
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
+# Per owner: every peer they have a conversation with, most recent activity first (the sidebar's first part).
+CONVERSATION_LISTS = "conversation_lists"
+# Per user: what a reconnecting client catches up on (messages and receipts concerning them), by log position.
+CATCHUP = "catchup"
 # Who may download each upload (its uploader and the participants of conversations it was sent in), with its meta.
 MEDIA = "media"
-MODELS = (USERS, CONVERSATIONS, MESSAGES, MEDIA)
+MODELS = (USERS, DIRECTORY, CONVERSATIONS, CONVERSATION_LISTS, MESSAGES, CATCHUP, MEDIA)
+
+# Documents whose id starts with this are a view's bookkeeping (how far it got), not part of its content: a view
+# rebuilt from the log may hold them at another position, so comparisons leave them out.
+META_PREFIX = "~"
+
+# Every read of a person's path is a lookup by _id (the only filter FerretDB serves without reading the whole
+# collection), so each view's ids are computed from what the request knows:
+HISTORY_BUCKET = 50
+DIRECTORY_CHUNKS = 64
+DIRECTORY_VERSIONS = "~versions"
+# Log positions per catch-up window: a user's entries between positions w*W and (w+1)*W share one document.
+CATCHUP_WINDOW = 256
+CATCHUP_THROUGH = "~through"
 
 CATALOG = "view_catalog"
 # How often readers look at the catalog; a replaced collection is kept a few of these before it is dropped.
@@ -40,6 +63,9 @@ class ViewCatalog:
         self.db = db
         self._names: dict[str, str] = dict(names or {})
         self._fixed = names is not None
+        # Reads events of the log by position (set where the log is at hand): a projection that must apply events
+        # strictly in order fills a gap in what the bus delivered with it.
+        self.read_positions: Callable[[Iterable[int]], Awaitable[list[Envelope]]] | None = None
 
     def __getitem__(self, model: str) -> AsyncCollection[dict[str, Any]]:
         return self.db[self.name(model)]
@@ -73,6 +99,30 @@ class ViewCatalog:
 def summary_id(owner_id: str, peer_id: str) -> str:
     """One conversation summary per owner and peer."""
     return f"{owner_id}:{peer_id}"
+
+
+def history_bucket(seq: int) -> int:
+    return (seq - 1) // HISTORY_BUCKET
+
+
+def history_bucket_id(conversation_id: str, bucket: int) -> str:
+    return f"{conversation_id}|{bucket:08d}"
+
+
+def directory_chunk(user_id: str) -> int:
+    return zlib.crc32(user_id.encode()) % DIRECTORY_CHUNKS
+
+
+def directory_chunk_id(chunk: int) -> str:
+    return f"chunk:{chunk:02d}"
+
+
+def catchup_window(position: int) -> int:
+    return position // CATCHUP_WINDOW
+
+
+def catchup_window_id(user_id: str, window: int) -> str:
+    return f"{user_id}|{window:010d}"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:

@@ -309,6 +309,21 @@ async def register(client: httpx.AsyncClient, stack: Stack, name: str = "Test Us
     return result
 
 
+async def sidebar(client: httpx.AsyncClient, stack: Stack, token: str) -> list[dict[str, Any]]:
+    """Every page of ``GET /api/users`` (the sidebar), in order."""
+    people: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(f"{stack.url('query')}/api/users", params=params, headers=bearer(token))
+        response.raise_for_status()
+        page = response.json()
+        people += page["users"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return people
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

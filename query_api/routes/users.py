@@ -1,17 +1,21 @@
-"""Users: yourself, and everyone else for the sidebar with each conversation's summary."""
+"""Users: yourself, and everyone else for the sidebar with each conversation's summary, in pages."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from query_api.deps import CurrentUserId, EventStoreDep, SignerDep, ViewsDep
+from query_api.cursors import Cursor, decode_cursor, encode_cursor
+from query_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, SignerDep, ViewsDep
+from query_api.directory import name_key
 from shared.media_urls import MediaSigner
+from shared.mongo import find_by_id
 from shared.schemas import MessageOut
-from shared.views import CONVERSATIONS, USERS, public_user
+from shared.views import CONVERSATION_LISTS, CONVERSATIONS, USERS, public_user, summary_id
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -70,19 +74,85 @@ def _summary(doc: dict[str, Any], signer: MediaSigner) -> ConversationSummary:
     return ConversationSummary(**{**doc, "last_message": signer.message(last) if last else None})
 
 
-def _sidebar_order(entry: SidebarUser) -> tuple[float, str, str]:
-    activity = entry.conversation.last_activity_at if entry.conversation else None
-    return (-activity.timestamp() if activity else float("inf"), entry.name.casefold(), entry.id)
+class SidebarPage(BaseModel):
+    users: list[SidebarUser]
+    # Pass as `cursor` for the next page; null on the last page.
+    next_cursor: str | None
 
 
-@router.get("/users")
-async def users(user_id: CurrentUserId, views: ViewsDep, signer: SignerDep) -> list[SidebarUser]:
-    """Every other user, most recent conversation first, then by name."""
-    summaries: dict[str, dict[str, Any]] = {
-        doc["peer_id"]: doc async for doc in views[CONVERSATIONS].find({"owner_id": user_id})
-    }
-    entries = []
-    async for doc in views[USERS].find({"_id": {"$ne": user_id}}):
-        summary = summaries.get(doc["_id"])
-        entries.append(SidebarUser(**_public(doc, signer), conversation=_summary(summary, signer) if summary else None))
-    return sorted(entries, key=_sidebar_order)
+_CURSOR_RESPONSES: dict[int | str, dict[str, Any]] = {422: {"description": "Malformed cursor or parameter"}}
+
+
+@router.get("/users", responses=_CURSOR_RESPONSES)
+async def users(
+    user_id: CurrentUserId,
+    views: ViewsDep,
+    signer: SignerDep,
+    directory: DirectoryDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="A word of the name starts with")] = None,
+) -> SidebarPage:
+    """Everyone else, in pages: the people I have a conversation with (most recent first), then everyone by name."""
+    position = decode_cursor(cursor)
+    query = name_key(q.strip()) if q and q.strip() else None
+    listing = await views[CONVERSATION_LISTS].find_one({"_id": user_id})
+    peers: list[dict[str, Any]] = listing["peers"] if listing else []
+    skip = {user_id, *(p["peer_id"] for p in peers)}
+    page: list[str] = []
+    next_position: Cursor | None = None
+    if position.phase == "conversations":
+        chosen = [
+            p for p in peers if p["peer_id"] != user_id and (query is None or directory.matches(p["peer_id"], query))
+        ]
+        if position.after is not None:
+            after = (-datetime.fromisoformat(position.after[0]).timestamp(), position.after[1])
+            chosen = [p for p in chosen if (-p["at"].timestamp(), p["peer_id"]) > after]
+        page = [p["peer_id"] for p in chosen[: limit + 1]]
+        if len(page) > limit:
+            last = chosen[limit - 1]
+            page = page[:limit]
+            next_position = Cursor("conversations", (last["at"].isoformat(), last["peer_id"]))
+        else:
+            position = Cursor("people", None)
+    if position.phase == "people" and len(page) < limit:
+        room = limit - len(page)
+        named = (
+            directory.search(query, position.after, skip, room + 1)
+            if query is not None
+            else directory.by_name(position.after, skip, room + 1)
+        )
+        page += [user for _, user in named[:room]]
+        if len(named) > room:
+            next_position = Cursor("people", named[room - 1])
+    docs, summaries = await asyncio.gather(
+        find_by_id(views[USERS], page),
+        find_by_id(views[CONVERSATIONS], [summary_id(user_id, peer) for peer in page]),
+    )
+    entries = [
+        SidebarUser(**_public(docs[peer], signer), conversation=_summary_of(summaries, user_id, peer, signer))
+        for peer in page
+        if peer in docs
+    ]
+    return SidebarPage(users=entries, next_cursor=encode_cursor(next_position) if next_position else None)
+
+
+@router.get("/users/{peer_id}", responses={404: {"description": "Unknown user, or yourself"}})
+async def user(peer_id: str, user_id: CurrentUserId, views: ViewsDep, signer: SignerDep) -> SidebarUser:
+    """One other person as the sidebar shows them (for a message or an event about someone not loaded yet)."""
+    if peer_id == user_id or len(peer_id) > 64:
+        raise HTTPException(404, "user not found")
+    doc, summary = await asyncio.gather(
+        views[USERS].find_one({"_id": peer_id}),
+        views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)}),
+    )
+    if doc is None or not doc.get("name"):
+        raise HTTPException(404, "user not found")
+    return SidebarUser(**_public(doc, signer), conversation=_summary(summary, signer) if summary else None)
+
+
+def _summary_of(
+    summaries: dict[Any, dict[str, Any]], user_id: str, peer: str, signer: MediaSigner
+) -> ConversationSummary | None:
+    summary = summaries.get(summary_id(user_id, peer))
+    return _summary(summary, signer) if summary else None

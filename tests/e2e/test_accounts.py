@@ -12,7 +12,7 @@ import jwt
 import pytest
 from pymongo import AsyncMongoClient
 
-from tests.support import Stack, bearer, eventually, register, unique
+from tests.support import Stack, bearer, eventually, register, sidebar, unique
 
 
 async def test_register_returns_user_and_token(http: httpx.AsyncClient, stack: Stack) -> None:
@@ -196,9 +196,7 @@ async def test_users_lists_everyone_else(http: httpx.AsyncClient, stack: Stack) 
     bob = await register(http, stack, name="Bob 😀")
 
     async def bob_visible() -> list[dict[str, Any]] | None:
-        response = await http.get(f"{stack.url('query')}/api/users", headers=bearer(ada["access_token"]))
-        assert response.status_code == 200
-        users: list[dict[str, Any]] = response.json()
+        users = await sidebar(http, stack, ada["access_token"])
         return users if any(u["id"] == bob["user"]["id"] for u in users) else None
 
     users = await eventually(bob_visible, what="bob in ada's sidebar")

@@ -16,7 +16,7 @@ from PIL import Image
 from shared.media_urls import MediaSigner
 from tests import media_samples as s
 from tests.conftest import SocketFactory
-from tests.support import Infra, Stack, bearer, eventually, received, register
+from tests.support import Infra, Stack, bearer, eventually, received, register, sidebar
 
 
 async def upload(
@@ -444,7 +444,7 @@ async def test_avatars(
     assert pushed["name"] == "Alice" and (await fetch(http, stack, pushed["avatar"])).status_code == 200
 
     async def in_bobs_sidebar() -> dict[str, Any] | None:
-        users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+        users = await sidebar(http, stack, bob["access_token"])
         entry: dict[str, Any] | None = next((u for u in users if u["id"] == alice["user"]["id"]), None)
         return entry if entry and entry["avatar"] else None
 
@@ -495,7 +495,7 @@ async def _history(http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], 
 
 
 async def _last_message(http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], peer: str) -> Any:
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(user["access_token"]))).json()
+    users = await sidebar(http, stack, user["access_token"])
     entry = next((u for u in users if u["id"] == peer), None)
     conversation = entry["conversation"] if entry else None
     return conversation["last_message"] if conversation else None

@@ -12,7 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.conftest import SocketFactory
-from tests.support import Infra, Stack, bearer, eventually, received, register, send_text
+from tests.support import Infra, Stack, bearer, eventually, received, register, send_text, sidebar
 
 
 @pytest.fixture
@@ -257,7 +257,7 @@ async def test_read_receipts_and_the_sidebar(
         await send_text(http, stack, alice, bob["user"]["id"], text)
 
     async def bob_sidebar_entry() -> dict[str, Any] | None:
-        users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+        users = await sidebar(http, stack, bob["access_token"])
         entry: dict[str, Any] | None = next((u for u in users if u["id"] == alice["user"]["id"]), None)
         if entry is None:
             return None  # alice not projected yet
@@ -266,7 +266,7 @@ async def test_read_receipts_and_the_sidebar(
 
     entry = await eventually(bob_sidebar_entry, what="3 unread for bob")
     assert entry["conversation"]["last_message"]["text"] == "three"
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+    users = await sidebar(http, stack, bob["access_token"])
     assert users[0]["id"] == alice["user"]["id"]  # most recent activity first
 
     response = await http.post(
@@ -280,7 +280,7 @@ async def test_read_receipts_and_the_sidebar(
     assert receipt[0]["reader_id"] == bob["user"]["id"] and receipt[0]["up_to_seq"] == 2
 
     async def unread_is(n: int) -> bool:
-        users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+        users = await sidebar(http, stack, bob["access_token"])
         return next(u for u in users if u["id"] == alice["user"]["id"])["conversation"]["unread"] == n
 
     await eventually(lambda: unread_is(1), what="unread drops to 1")
@@ -311,7 +311,7 @@ async def test_the_sidebar_never_loses_a_conversation_while_it_is_updated(
     await send_text(http, stack, alice, bob["user"]["id"], "first")
 
     async def summary() -> dict[str, Any] | None:
-        users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+        users = await sidebar(http, stack, bob["access_token"])
         entry = next((u for u in users if u["id"] == alice["user"]["id"]), None)
         return entry["conversation"] if entry and entry["conversation"] else None
 
@@ -338,7 +338,7 @@ async def test_the_sidebar_never_loses_a_conversation_while_it_is_updated(
 
 
 async def _unread_is(http: httpx.AsyncClient, stack: Stack, user: dict[str, Any], peer: str, n: int) -> bool:
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(user["access_token"]))).json()
+    users = await sidebar(http, stack, user["access_token"])
     entry = next((u for u in users if u["id"] == peer), None)
     return bool(entry and entry["conversation"] and entry["conversation"]["unread"] == n)
 

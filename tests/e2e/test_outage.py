@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import Infra, NatsServer, Stack, bearer, eventually, register
+from tests.support import Infra, NatsServer, Stack, eventually, register, sidebar
 
 
 @pytest.fixture
@@ -39,9 +39,7 @@ async def test_registration_during_a_nats_outage_reaches_the_users_view(
     own_stack.nats.start()
 
     async def bob_in_ada_sidebar() -> list[dict[str, Any]] | None:
-        users: list[dict[str, Any]] = (
-            await http.get(f"{own_stack.url('query')}/api/users", headers=bearer(ada["access_token"]))
-        ).json()
+        users = await sidebar(http, own_stack, ada["access_token"])
         return users if any(u["id"] == bob["user"]["id"] for u in users) else None
 
     await eventually(bob_in_ada_sidebar, timeout=30, what="bob projected after NATS came back")

@@ -12,7 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.conftest import SocketFactory
-from tests.support import Infra, NatsServer, Stack, bearer, eventually, presence_changes, register
+from tests.support import Infra, NatsServer, Stack, eventually, presence_changes, register, sidebar
 
 GRACE = 1.0  # PARLEY_PRESENCE_GRACE_SECONDS in the test stacks
 
@@ -32,7 +32,7 @@ async def sidebar_entry(
     http: httpx.AsyncClient, stack: Stack, viewer: dict[str, Any], user_id: str
 ) -> dict[str, Any] | None:
     """The user as the viewer's sidebar lists them (None until the projector has added them)."""
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(viewer["access_token"]))).json()
+    users = await sidebar(http, stack, viewer["access_token"])
     entry: dict[str, Any] | None = next((u for u in users if u["id"] == user_id), None)
     return entry
 

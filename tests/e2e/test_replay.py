@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from shared.views import MODELS, ViewCatalog
 from tests import media_samples as samples
-from tests.support import Infra, Stack, bearer, eventually, register, send_text
+from tests.support import Infra, Stack, bearer, eventually, register, send_text, sidebar
 
 ADMIN_EMAIL = "ops@parley.example"
 
@@ -160,7 +160,7 @@ async def test_verify_notices_a_tampered_view_and_replay_repairs_it(
     assert status == 0, out + err
     status, out, err = await parley(stack, "verify", "--model", "users")
     assert status == 0, out + err
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(victim["access_token"]))).json()
+    users = await sidebar(http, stack, victim["access_token"])
     me = (await http.get(f"{stack.url('query')}/api/me", headers=bearer(victim["access_token"]))).json()
     assert me["user"]["name"] == "Victim" and users
 
@@ -214,7 +214,7 @@ async def test_a_replay_under_live_traffic_loses_and_duplicates_nothing(
     messages = await history()
     assert [m["id"] for m in messages] == sent  # each once, in order
     assert [m["seq"] for m in messages] == list(range(1, len(sent) + 1))
-    users = (await http.get(f"{stack.url('query')}/api/users", headers=bearer(bob["access_token"]))).json()
+    users = await sidebar(http, stack, bob["access_token"])
     summary = next(u for u in users if u["id"] == alice["user"]["id"])["conversation"]
     assert summary["unread"] == len(sent)
     status, out, err = await parley(stack, "verify")
