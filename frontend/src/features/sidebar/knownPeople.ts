@@ -32,8 +32,8 @@ export function rememberPeople(queryClient: QueryClient, users: readonly UserEnt
 export function personQuery(queryClient: QueryClient, api: ApiClient, userId: string, meId: string) {
   return queryOptions({
     queryKey: queryKeys.person(userId),
-    queryFn: async ({ signal }) => {
-      const user = await api.user(userId, signal);
+    queryFn: async () => {
+      const user = await api.user(userId);
       rememberPeople(queryClient, [user], meId);
       return user.id;
     },

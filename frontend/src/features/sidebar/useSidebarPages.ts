@@ -50,8 +50,10 @@ export function useSidebarPages(text: string, meId: string): SidebarPages {
 
   const pages = useInfiniteQuery({
     queryKey: queryKeys.userPages(q),
-    queryFn: async ({ pageParam, signal }): Promise<IdsPage> => {
-      const page = await api.usersPage({ limit: PAGE_SIZE, cursor: pageParam, q: q || undefined }, signal);
+    // No abort signal on purpose: a page or search that is on its way is let finish (and cached) rather than
+    // cancelled and asked for again when its list comes back (or when React mounts twice in development).
+    queryFn: async ({ pageParam }): Promise<IdsPage> => {
+      const page = await api.usersPage({ limit: PAGE_SIZE, cursor: pageParam, q: q || undefined });
       rememberPeople(queryClient, page.users, meId);
       return { q, ids: page.users.map((u) => u.id), next_cursor: page.next_cursor };
     },
