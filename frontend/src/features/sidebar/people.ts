@@ -56,21 +56,28 @@ export function sidebarList(
     shown.add(id);
     (hasActivity(user) ? active : rest).push(user);
   }
-  if (!search) {
-    const last = rest[rest.length - 1];
-    for (const user of known) {
-      if (shown.has(user.id)) continue;
-      if (hasActivity(user)) active.push(user);
-      else if (complete || (last && byName(user, last) < 0)) insertByName(rest, user);
-    }
+  if (search) return [...active.sort(byActivity), ...rest];
+  const last = rest[rest.length - 1];
+  const extras: UserEntry[] = [];
+  for (const user of known) {
+    if (shown.has(user.id)) continue;
+    if (hasActivity(user)) active.push(user);
+    else if (complete || (last && byName(user, last) < 0)) extras.push(user);
   }
-  return [...active.sort(byActivity), ...rest];
+  return [...active.sort(byActivity), ...mergeByName(rest, extras)];
 }
 
-function insertByName(list: UserEntry[], user: UserEntry): void {
-  const index = list.findIndex((other) => byName(user, other) < 0);
-  if (index === -1) list.push(user);
-  else list.splice(index, 0, user);
+/** Put `extras` among `sorted` (in name order already) by name, in one pass. */
+function mergeByName(sorted: readonly UserEntry[], extras: UserEntry[]): UserEntry[] {
+  if (extras.length === 0) return [...sorted];
+  extras.sort(byName);
+  const out: UserEntry[] = [];
+  let next = 0;
+  for (const user of sorted) {
+    while (next < extras.length && byName(extras[next]!, user) < 0) out.push(extras[next++]!);
+    out.push(user);
+  }
+  return out.concat(extras.slice(next));
 }
 
 /** What the search box sends: trimmed, at most 100 characters (the API's limit); "" means no search. */
