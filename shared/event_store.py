@@ -50,8 +50,6 @@ _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
 # Positions looked up at once when probing for the head of the log or reading the index's missing tail.
 _PROBE = 32
-# The fields that tie a chat event to a user: its author, a message's receiver, a receipt's peer.
-SYNC_FIELDS = ("actor_id", "data.receiver_id", "data.peer_id")
 
 
 def outbox_entry_id(position: int, event_id: str) -> str:
@@ -155,10 +153,8 @@ class EventStore:
             [("stream", ASCENDING), ("stream_version", ASCENDING)], unique=True, name="stream_version"
         )
         await self.events.create_index([("idempotency_key", ASCENDING)], unique=True, name="idempotency_key")
-        # Used by MongoDB for audit and catch-up queries (FerretDB scans instead).
+        # Used by MongoDB for tools that select by type (FerretDB scans instead).
         await self.events.create_index([("type", ASCENDING), ("_id", ASCENDING)], name="type")
-        for field in SYNC_FIELDS:
-            await self.events.create_index([(field, ASCENDING), ("_id", ASCENDING)], name=f"sync_{field}")
 
     # -- appending ----------------------------------------------------------------------------------------------
 
@@ -520,18 +516,6 @@ class EventStore:
                 extra={"missing_position": order.next, "later_events": len(order.waiting), "up_to": max(order.waiting)},
             )
 
-    async def concerning(
-        self, user_id: str, *, after_position: int, types: Iterable[str], limit: int
-    ) -> list[Envelope]:
-        """Events of ``types`` after a position that concern ``user_id``, in position order, at most ``limit``."""
-        query: dict[str, Any] = {
-            "_id": {"$gt": position_id(after_position)},
-            "type": {"$in": list(types)},
-            "$or": [{field: user_id} for field in SYNC_FIELDS],
-        }
-        cursor = self.events.find(query).sort("_id", ASCENDING).limit(limit)
-        return [Envelope.from_document(doc) async for doc in cursor]
-
     async def count(self) -> int:
         """About how many events the log holds (collection statistics: no read of the events), for progress."""
         cursor = await self.events.aggregate([{"$collStats": {"count": {}}}])
@@ -545,8 +529,10 @@ class EventStore:
         return int(hint["position"]) if hint else 0
 
     async def last_position(self) -> int:
-        """The head of the log: the hint in ``meta``, then probed forward by ``_id``."""
-        return await self.probe_head(await self.reached_position())
+        """The head of the log: probed forward by ``_id`` from the highest of the hints (the outbox's in ``meta``,
+        the index's checkpoint), so it reads only the few positions past them."""
+        hint, indexed = await asyncio.gather(self.reached_position(), self.index.checkpoint())
+        return await self.probe_head(max(hint, indexed or 0))
 
     async def remember_head(self, position: int) -> None:
         """Move the head hint forward (a hint only: readers look past it)."""
