@@ -184,6 +184,8 @@ async def test_requests_read_a_bounded_set_of_documents_on_a_grown_instance(
     for request, (_, scans) in small.items():
         assert not scans, f"{request} reads whole collections: {scans}"
     grown = await requests_on(infra, await grow(mongo, 20_000))
+    for request in grown:
+        print(f"{request}: {small[request][0]} commands at 2,000 events, {grown[request][0]} at 20,000")
     for request, (reads, scans) in grown.items():
         assert not scans, f"{request} reads whole collections on a grown instance: {scans}"
         slack = 30 if request.startswith("sidebar") else 4  # the sidebar's first page is full only when grown
