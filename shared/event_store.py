@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -48,6 +49,7 @@ META = "event_meta"
 OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
+_CHECKPOINT_SECONDS = 1.0
 # Positions looked up at once when probing for the head of the log or reading the index's missing tail.
 _PROBE = 32
 
@@ -144,6 +146,9 @@ class EventStore:
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
         self._by_key = _Lru()
+        # The index checkpoint moves at most once a second: a start after a crash reads at most a second of appends
+        # by _id, and a group commit saves one write.
+        self._checkpointed_at = 0.0
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -236,7 +241,7 @@ class EventStore:
                 async with self._write_lock:
                     await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
-                    await self.index.record([item.doc for item in batch])
+                    await self.index.record([item.doc for item in batch], checkpoint=self._checkpoint_due())
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
@@ -266,6 +271,13 @@ class EventStore:
             return
         for item in batch:
             item.outcome.set_exception(RuntimeError("could not allocate an event position"))
+
+    def _checkpoint_due(self) -> bool:
+        current = time.monotonic()
+        if current - self._checkpointed_at < _CHECKPOINT_SECONDS:
+            return False
+        self._checkpointed_at = current
+        return True
 
     async def _explain_conflict(self, new: NewEvent, expected_version: int, position: int, key: str) -> Envelope | None:
         """After a refused insert: the earlier event under the key, None to retry at another position, or raise.
