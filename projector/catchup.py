@@ -33,7 +33,7 @@ class CatchupProjection:
     models: tuple[str, ...] = (CATCHUP,)
 
     def __init__(self, views: ViewCatalog) -> None:
-        self.docs = ViewDocuments(views[CATCHUP], limit=20_000)
+        self.docs = ViewDocuments(views[CATCHUP], limit=2_000)
         self.read_positions: ReadPositions | None = views.read_positions
         self.through: int | None = None  # loaded on first use
 

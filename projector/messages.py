@@ -22,7 +22,7 @@ class MessagesProjection:
     models: tuple[str, ...] = (MESSAGES,)
 
     def __init__(self, views: ViewCatalog) -> None:
-        self.buckets = ViewDocuments(views[MESSAGES], limit=20_000)
+        self.buckets = ViewDocuments(views[MESSAGES], limit=2_000)
 
     async def ensure_indexes(self) -> None:
         """Read by ``_id`` only."""

@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from shared.mongo import find_by_id
@@ -23,7 +24,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def name_key(name: str) -> str:
-    return name.casefold()
+    """How names are ordered and searched: case and accents aside ("Émile" sorts with "Emile" and is found by "emi")."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(name: str) -> list[str]:

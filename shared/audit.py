@@ -1,7 +1,8 @@
 """Reading the event log for audit: which events, in position order, shown without secrets.
 
-One ``AuditFilter`` serves the admin API (a database query, sorted and paged there) and ``parley audit`` (one
-pass over the log, filtered here), so both select exactly the same events.
+One ``AuditFilter`` serves the admin API (a page: a pass over the log from its cursor that stops once the page is
+full) and ``parley audit`` (one pass over the whole log), so both select exactly the same events, and neither asks
+the database to sort (FerretDB would sort the whole selection in memory).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
-
+from shared.accounts import email_key
 from shared.event_store import EventStore
-from shared.events import Envelope, UserRegistered, position_id
+from shared.events import Envelope
 
 # Where an event names a user: its author, and the data fields that say whom it concerns.
 USER_FIELDS = (
@@ -36,24 +36,6 @@ class AuditFilter:
     until: datetime | None = None
     # Only events after this position (the page cursor).
     after: int = 0
-
-    def query(self) -> dict[str, Any]:
-        """The same selection as ``matches``, as a MongoDB filter."""
-        query: dict[str, Any] = {}
-        if self.after:
-            query["_id"] = {"$gt": position_id(self.after)}
-        if self.types:
-            query["type"] = {"$in": list(self.types)}
-        when: dict[str, datetime] = {}
-        if self.since is not None:
-            when["$gte"] = self.since
-        if self.until is not None:
-            when["$lt"] = self.until
-        if when:
-            query["occurred_at"] = when
-        if self.user_id is not None:
-            query["$or"] = [{field: self.user_id} for field in USER_FIELDS]
-        return query
 
     def matches(self, event: Envelope) -> bool:
         if event.position <= self.after or (self.types and event.type not in self.types):
@@ -87,9 +69,14 @@ def audit_record(event: Envelope) -> dict[str, Any]:
 
 
 async def page(store: EventStore, selection: AuditFilter, limit: int) -> list[Envelope]:
-    """The first ``limit`` selected events in position order (the database sorts and stops)."""
-    cursor = store.events.find(selection.query()).sort("_id", ASCENDING).limit(limit)
-    return [Envelope.from_document(doc) async for doc in cursor]
+    """The first ``limit`` selected events in position order: one pass over the log from the cursor that stops as
+    soon as the page is full (no sort in the database, memory bounded by the page)."""
+    found: list[Envelope] = []
+    async for event in every(store, selection):
+        found.append(event)
+        if len(found) >= limit:
+            break
+    return found
 
 
 async def every(store: EventStore, selection: AuditFilter) -> AsyncIterator[Envelope]:
@@ -100,8 +87,6 @@ async def every(store: EventStore, selection: AuditFilter) -> AsyncIterator[Enve
 
 
 async def find_user_id(store: EventStore, email: str) -> str | None:
-    """The id of the account registered with this email (emails are stored trimmed and lower-case)."""
-    doc = await store.events.find_one(
-        {"type": UserRegistered.event_type, "data.email": email.strip().lower()}, projection={"data.user_id": 1}
-    )
-    return str(doc["data"]["user_id"]) if doc else None
+    """The id of the account registered with this email (by ``_id`` in the log's index)."""
+    event = await store.find_by_idempotency_key(email_key(email), exhaustive=False)
+    return str(event.data["user_id"]) if event else None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -48,10 +49,9 @@ META = "event_meta"
 OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
+_CHECKPOINT_SECONDS = 1.0
 # Positions looked up at once when probing for the head of the log or reading the index's missing tail.
 _PROBE = 32
-# The fields that tie a chat event to a user: its author, a message's receiver, a receipt's peer.
-SYNC_FIELDS = ("actor_id", "data.receiver_id", "data.peer_id")
 
 
 def outbox_entry_id(position: int, event_id: str) -> str:
@@ -146,6 +146,9 @@ class EventStore:
         # What this process learnt: the newest event per stream, and events by idempotency key.
         self._heads = _Lru()
         self._by_key = _Lru()
+        # The index checkpoint moves at most once a second: a start after a crash reads at most a second of appends
+        # by _id, and a group commit saves one write.
+        self._checkpointed_at = 0.0
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -155,10 +158,8 @@ class EventStore:
             [("stream", ASCENDING), ("stream_version", ASCENDING)], unique=True, name="stream_version"
         )
         await self.events.create_index([("idempotency_key", ASCENDING)], unique=True, name="idempotency_key")
-        # Used by MongoDB for audit and catch-up queries (FerretDB scans instead).
+        # Used by MongoDB for tools that select by type (FerretDB scans instead).
         await self.events.create_index([("type", ASCENDING), ("_id", ASCENDING)], name="type")
-        for field in SYNC_FIELDS:
-            await self.events.create_index([(field, ASCENDING), ("_id", ASCENDING)], name=f"sync_{field}")
 
     # -- appending ----------------------------------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ class EventStore:
                 async with self._write_lock:
                     await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
-                    await self.index.record([item.doc for item in batch])
+                    await self.index.record([item.doc for item in batch], checkpoint=self._checkpoint_due())
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
@@ -270,6 +271,13 @@ class EventStore:
             return
         for item in batch:
             item.outcome.set_exception(RuntimeError("could not allocate an event position"))
+
+    def _checkpoint_due(self) -> bool:
+        current = time.monotonic()
+        if current - self._checkpointed_at < _CHECKPOINT_SECONDS:
+            return False
+        self._checkpointed_at = current
+        return True
 
     async def _explain_conflict(self, new: NewEvent, expected_version: int, position: int, key: str) -> Envelope | None:
         """After a refused insert: the earlier event under the key, None to retry at another position, or raise.
@@ -520,18 +528,6 @@ class EventStore:
                 extra={"missing_position": order.next, "later_events": len(order.waiting), "up_to": max(order.waiting)},
             )
 
-    async def concerning(
-        self, user_id: str, *, after_position: int, types: Iterable[str], limit: int
-    ) -> list[Envelope]:
-        """Events of ``types`` after a position that concern ``user_id``, in position order, at most ``limit``."""
-        query: dict[str, Any] = {
-            "_id": {"$gt": position_id(after_position)},
-            "type": {"$in": list(types)},
-            "$or": [{field: user_id} for field in SYNC_FIELDS],
-        }
-        cursor = self.events.find(query).sort("_id", ASCENDING).limit(limit)
-        return [Envelope.from_document(doc) async for doc in cursor]
-
     async def count(self) -> int:
         """About how many events the log holds (collection statistics: no read of the events), for progress."""
         cursor = await self.events.aggregate([{"$collStats": {"count": {}}}])
@@ -545,8 +541,10 @@ class EventStore:
         return int(hint["position"]) if hint else 0
 
     async def last_position(self) -> int:
-        """The head of the log: the hint in ``meta``, then probed forward by ``_id``."""
-        return await self.probe_head(await self.reached_position())
+        """The head of the log: probed forward by ``_id`` from the highest of the hints (the outbox's in ``meta``,
+        the index's checkpoint), so it reads only the few positions past them."""
+        hint, indexed = await asyncio.gather(self.reached_position(), self.index.checkpoint())
+        return await self.probe_head(max(hint, indexed or 0))
 
     async def remember_head(self, position: int) -> None:
         """Move the head hint forward (a hint only: readers look past it)."""

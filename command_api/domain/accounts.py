@@ -7,17 +7,15 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
+from shared.accounts import email_key, normalize_email
 from shared.auth import MAX_PASSWORD_BYTES
 from shared.events import NewEvent, UserRegistered
 from shared.validation import SafeStr, StrictBody
 
+__all__ = ["email_key", "normalize_email"]
+
 MIN_PASSWORD_CHARS = 8
 MAX_NAME_CHARS = 50
-
-
-def normalize_email(email: str) -> str:
-    """Emails are compared trimmed and case-insensitively: one account per normalized email."""
-    return email.strip().lower()
 
 
 def _display_name(value: str) -> str:
@@ -54,11 +52,6 @@ class RegisterUser(StrictBody):
 class LogIn(StrictBody):
     email: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_email)]
     password: Annotated[SafeStr, Field(max_length=1000)]
-
-
-def email_key(email: str) -> str:
-    """The idempotency key that makes the event store hold at most one account per email."""
-    return f"user-email:{normalize_email(email)}"
 
 
 def user_stream(user_id: str) -> str:

@@ -83,7 +83,8 @@ async def login(
             "too many failed logins, try again later",
             headers={"Retry-After": str(wait)},
         )
-    event = await store.find_by_idempotency_key(email_key(body.email))
+    # Not exhaustive: an unknown email must not cost a read of the whole log (the index knows every account).
+    event = await store.find_by_idempotency_key(email_key(body.email), exhaustive=False)
     if event is None:
         await check_password_against_nothing(body.password)
         ok = False

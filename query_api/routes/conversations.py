@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from query_api.deps import CurrentUserId, SignerDep, ViewsDep
 from shared.conversations import conversation_id
+from shared.mongo import find_by_id
 from shared.schemas import MessageOut
 from shared.views import CONVERSATIONS, HISTORY_BUCKET, MESSAGES, USERS, history_bucket, history_bucket_id, summary_id
 
@@ -53,20 +54,28 @@ async def history(
     if peer_id == user_id or peer is None:
         raise HTTPException(404, "user not found")
     buckets = views[MESSAGES]
+
+    def bucket_id(number: int) -> str:
+        return history_bucket_id(conversation, number)
+
     if before is None:
-        # The newest bucket the summary knows of, and any after it that the messages view already has.
-        bucket = history_bucket(summary["last_seq"]) if summary and summary.get("last_seq") else 0
-        newer = await buckets.find_one({"_id": history_bucket_id(conversation, bucket + 1)})
-        while newer is not None:
-            bucket += 1
-            newer = await buckets.find_one({"_id": history_bucket_id(conversation, bucket + 1)})
+        # The newest bucket the summary knows of, any after it that the messages view already has, and the one
+        # before it (a page of 50 usually spans two): one round of reads by _id.
+        top = history_bucket(summary["last_seq"]) if summary and summary.get("last_seq") else 0
+        docs = await find_by_id(buckets, [bucket_id(n) for n in (top + 1, top, top - 1) if n >= 0])
+        while bucket_id(top + 1) in docs:
+            top += 1
+            docs |= await find_by_id(buckets, [bucket_id(top + 1)])
         before = MAX_SEQ
     else:
-        bucket = history_bucket(before - 1) if before > 1 else -1
+        top = history_bucket(before - 1) if before > 1 else -1
+        docs = await find_by_id(buckets, [bucket_id(n) for n in (top, top - 1) if n >= 0])
     page: list[dict[str, Any]] = []
-    lowest = bucket
-    for number in range(bucket, max(-1, bucket - _MAX_BUCKETS), -1):
-        doc = await buckets.find_one({"_id": history_bucket_id(conversation, number)})
+    lowest = top
+    for number in range(top, max(-1, top - _MAX_BUCKETS), -1):
+        if bucket_id(number) not in docs and number < top - 1:
+            docs |= await find_by_id(buckets, [bucket_id(number)])
+        doc = docs.get(bucket_id(number))
         lowest = number
         if doc is not None:
             page = [m for m in doc["messages"] if m["seq"] < before] + page

@@ -28,7 +28,7 @@ MAX_POSITION = 2**53
 # Windows read at once, and log positions past the view read by one request at most (the rest: `more`).
 _WINDOWS_AT_ONCE = 2
 _TAIL_MAX = 2048
-_PROBE = 32
+_FIRST_PROBE, _PROBE = 4, 32
 
 
 class SyncPage(BaseModel):
@@ -79,8 +79,10 @@ async def _log_tail(store: EventStore, user_id: str, after: int) -> tuple[list[d
     """Entries concerning the user in the log after ``after``, the last position read, and whether more remain."""
     entries: list[dict[str, Any]] = []
     reached = after
+    probe = _FIRST_PROBE  # the view is usually a few events behind the head, or none
     while reached - after < _TAIL_MAX:
-        ahead = range(reached + 1, reached + 1 + _PROBE)
+        ahead = range(reached + 1, reached + 1 + probe)
+        probe = _PROBE
         events = {e.position: e for e in await store.at_positions(ahead)}
         for position in ahead:
             event = events.get(position)

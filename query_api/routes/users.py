@@ -100,6 +100,7 @@ async def users(
     peers: list[dict[str, Any]] = listing["peers"] if listing else []
     skip = {user_id, *(p["peer_id"] for p in peers)}
     page: list[str] = []
+    talked: list[str] = []  # the page's people with a conversation (the others have no summary to read)
     next_position: Cursor | None = None
     if position.phase == "conversations":
         chosen = [
@@ -115,6 +116,7 @@ async def users(
             next_position = Cursor("conversations", (last["at"].isoformat(), last["peer_id"]))
         else:
             position = Cursor("people", None)
+        talked = list(page)
     if position.phase == "people" and len(page) < limit:
         room = limit - len(page)
         named = (
@@ -127,7 +129,7 @@ async def users(
             next_position = Cursor("people", named[room - 1])
     docs, summaries = await asyncio.gather(
         find_by_id(views[USERS], page),
-        find_by_id(views[CONVERSATIONS], [summary_id(user_id, peer) for peer in page]),
+        find_by_id(views[CONVERSATIONS], [summary_id(user_id, peer) for peer in talked]),
     )
     entries = [
         SidebarUser(**_public(docs[peer], signer), conversation=_summary_of(summaries, user_id, peer, signer))

@@ -173,19 +173,6 @@ async def test_head_position_is_found_past_a_stale_hint(store: EventStore) -> No
     assert await store.reached_position() == 5  # a lower bound, from the hint alone
 
 
-async def test_events_concerning_a_user(store: EventStore) -> None:
-    for i in range(10):
-        await store.append(
-            presence(f"u{i}"),
-            expected_version=0,
-        )
-    registered = UserRegistered(user_id="u3", name="B", email="b@example.com", password_hash="h")
-    await store.append(NewEvent(stream="user:u3", data=registered, actor_id="u3"), expected_version=0)
-    matches = await store.concerning("u3", after_position=0, types=["UserRegistered"], limit=10)
-    assert [e.stream for e in matches] == ["user:u3"]
-    assert await store.concerning("u3", after_position=11, types=["UserRegistered"], limit=10) == []
-
-
 async def test_keys_remembered_for_ever_are_found_by_a_new_process(store: EventStore) -> None:
     registered = UserRegistered(user_id="u4", name="D", email="d@example.com", password_hash="h")
     new = NewEvent(stream="user:u4", data=registered, idempotency_key="user-email:d@example.com")
