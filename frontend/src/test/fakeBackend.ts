@@ -1,5 +1,6 @@
 import { vi } from "vitest";
 import type { Me, Message, Read, UserEntry } from "../api/types.ts";
+import { nameKey } from "../features/sidebar/people.ts";
 
 type Answer = { status: number; body?: unknown } | undefined;
 export type Route = (body: unknown, url: URL) => Answer | Promise<Answer>;
@@ -9,22 +10,22 @@ function activity(user: UserEntry): number {
   return at ? Date.parse(at) : Number.NEGATIVE_INFINITY;
 }
 
-/** The server's sidebar order: conversations by most recent activity, then everyone else by name (any case). */
+/** The server's sidebar order: conversations by most recent activity, then everyone else by name (case and accents aside). */
 export function serverOrder(users: readonly UserEntry[]): UserEntry[] {
   return [...users].sort((a, b) => {
     const byActivity = activity(b) - activity(a);
     if (byActivity !== 0 && !Number.isNaN(byActivity)) return byActivity;
-    const x = a.name.toLowerCase();
-    const y = b.name.toLowerCase();
+    const x = nameKey(a.name);
+    const y = nameKey(b.name);
     if (x !== y) return x < y ? -1 : 1;
     return a.id < b.id ? -1 : 1;
   });
 }
 
-/** `q` matches a name with a word starting with it (case-insensitive). */
+/** `q` matches a name with a word starting with it (case and accents aside). */
 function matches(user: UserEntry, q: string): boolean {
-  const needle = q.toLowerCase();
-  return user.name.toLowerCase().split(/\s+/).some((word) => word.startsWith(needle));
+  const needle = nameKey(q);
+  return nameKey(user.name).split(/[^\p{L}\p{N}_]+/u).some((word) => word.startsWith(needle));
 }
 
 /** `GET /api/users?limit=&cursor=&q=` over `users` (read at each request, so tests may change it). */

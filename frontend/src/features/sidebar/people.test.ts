@@ -26,6 +26,17 @@ describe("sidebarList", () => {
     ]);
   });
 
+  it("places a known name among the loaded ones as the server orders names: case and accents aside", () => {
+    const emile = user({ id: "e", name: "Émile" });
+    const known = [ciro, dora, zoe, emile];
+    expect(names(sidebarList(known, ["c", "d", "z"], { search: false, complete: false }))).toEqual([
+      "ciro",
+      "Dora",
+      "Émile",
+      "zoe",
+    ]);
+  });
+
   it("keeps the server's order for people without a conversation", () => {
     const known = [zoe, ciro];
     expect(names(sidebarList(known, ["z", "c"], { search: false, complete: true }))).toEqual(["zoe", "ciro"]);

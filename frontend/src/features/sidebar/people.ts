@@ -17,10 +17,15 @@ function byActivity(a: UserEntry, b: UserEntry): number {
   return diff !== 0 && !Number.isNaN(diff) ? diff : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** By name, case-insensitive (the server's order for people without a conversation), then by id. */
+/** A name as the server orders it: case and accents aside ("Émile" sorts with "emile"). */
+export function nameKey(name: string): string {
+  return name.toLowerCase().normalize("NFKD").replace(/\p{Mn}/gu, "");
+}
+
+/** By name, case and accents aside (the server's order for people without a conversation), then by id. */
 export function byName(a: Pick<UserEntry, "id" | "name">, b: Pick<UserEntry, "id" | "name">): number {
-  const x = a.name.toLowerCase();
-  const y = b.name.toLowerCase();
+  const x = nameKey(a.name);
+  const y = nameKey(b.name);
   if (x !== y) return x < y ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
