@@ -11,11 +11,13 @@ from fastapi import FastAPI, Request
 
 from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
+from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
+from shared.sessions import Revocations, start_following
 from shared.storage import DiskStorage
 from shared.views import ViewCatalog
 from shared.web import HealthCheck, health_router, install_common
@@ -38,12 +40,17 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
+        # The bus only to hear which sessions end (shared/sessions.py); the query side publishes nothing.
+        bus = Bus(settings, name=settings.service_name)
+        start_following(bus, app.state.revocations)
+        bus.start()
         freeze_startup_objects()
         try:
             yield
         finally:
             stop.set()
             await refresher
+            await bus.close()
             await client.close()
 
     app = FastAPI(
@@ -53,6 +60,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.revocations = Revocations(remember_seconds=settings.jwt_ttl_seconds)
     app.state.signer = MediaSigner.from_settings(settings)
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(users.router)
