@@ -61,6 +61,11 @@ async def _profile_rate(request: Request) -> TokenBuckets:
     return buckets
 
 
+async def _password_rate(request: Request) -> TokenBuckets:
+    buckets: TokenBuckets = request.app.state.password_rate
+    return buckets
+
+
 async def _signup_rate(request: Request) -> TokenBuckets:
     buckets: TokenBuckets = request.app.state.signup_rate
     return buckets
@@ -101,6 +106,7 @@ SessionsDep = Annotated[Sessions, Depends(_sessions)]
 DirectoryDep = Annotated[UserDirectory, Depends(_directory)]
 RateLimitDep = Annotated[TokenBuckets, Depends(_message_rate)]
 ProfileRateDep = Annotated[TokenBuckets, Depends(_profile_rate)]
+PasswordRateDep = Annotated[TokenBuckets, Depends(_password_rate)]
 SignupRateDep = Annotated[TokenBuckets, Depends(_signup_rate)]
 UploadQuotaDep = Annotated[UploadQuota, Depends(_upload_quota)]
 StorageDep = Annotated[MediaStorage, Depends(_storage)]

@@ -73,6 +73,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         app.state.profile_rate = TokenBuckets(
             rate=settings.profile_changes_per_minute / 60, burst=settings.profile_burst
         )
+        app.state.password_rate = TokenBuckets(rate=5 / 60, burst=5)
         app.state.signup_rate = TokenBuckets(rate=settings.signups_per_hour / 3600, burst=settings.signups_per_hour)
         app.state.upload_quota = UploadQuota(
             db, max_count=settings.uploads_per_day, max_bytes=settings.upload_bytes_per_day
@@ -127,4 +128,4 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
         if not state.bus.ready:
             raise ConnectionError("NATS not connected")
 
-    return {"mongodb": lambda: ping(state.mongo), "nats": nats}
+    return {"mongodb": lambda: ping(state.mongo), "nats": nats, "sessions": state.revocations.health}

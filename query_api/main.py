@@ -73,4 +73,4 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
 
 
 def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
-    return {"mongodb": lambda: ping(request.app.state.mongo)}
+    return {"mongodb": lambda: ping(request.app.state.mongo), "sessions": request.app.state.revocations.health}

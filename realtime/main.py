@@ -72,6 +72,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.bus = bus
+        app.state.revocations = revocations
 
         async def subscribe() -> None:
             # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
@@ -106,4 +107,5 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
         if not bus.ready:
             raise ConnectionError("NATS not connected")
 
-    return {"nats": nats}
+    revocations: Revocations = request.app.state.revocations
+    return {"nats": nats, "sessions": revocations.health}

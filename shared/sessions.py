@@ -92,6 +92,12 @@ class Revocations:
         self._ended = {sid: at for sid, at in self._ended.items() if at > current}
         self._cutoffs = {uid: c for uid, c in self._cutoffs.items() if c.forget_at > current}
 
+    async def health(self) -> None:
+        """A readiness check: not ready until the recent session events have been read (a request answered
+        before that could accept a token that ended just before this process started)."""
+        if not self.loaded:
+            raise ConnectionError("recent session events not read yet")
+
     def on_bus_event(self, event: Envelope) -> None:
         try:
             self.apply(event)
@@ -100,11 +106,7 @@ class Revocations:
 
 
 async def follow(bus: Bus, revocations: Revocations) -> None:
-    """Keep ``revocations`` current: live session events first (so nothing falls between), then the recent past.
-
-    Called each time the bus is ready (after every reconnect), so what was missed while NATS was away is read
-    again; applying an event twice is harmless.
-    """
+    """Keep ``revocations`` current: live session events first (so nothing falls between), then the recent past."""
 
     async def on_msg(msg: Msg) -> None:
         try:
@@ -115,6 +117,12 @@ async def follow(bus: Bus, revocations: Revocations) -> None:
         revocations.on_bus_event(event)
 
     await bus.subscribe_types(SESSION_EVENT_TYPES, on_msg)
+    await read_recent(bus, revocations)
+
+
+async def read_recent(bus: Bus, revocations: Revocations) -> None:
+    """Read the session events of the last access-token lifetime from the stream (applying one twice is
+    harmless), then count as loaded."""
     since = datetime.now(UTC) - timedelta(seconds=revocations.remember)
     try:
         async for event in bus.recent(SESSION_EVENT_TYPES, since=since):
@@ -127,15 +135,15 @@ async def follow(bus: Bus, revocations: Revocations) -> None:
 
 
 def start_following(bus: Bus, revocations: Revocations) -> None:
-    """Follow the bus's session events in every process that checks tokens (subscribed once per connection)."""
+    """Follow the bus's session events in every process that checks tokens. Called each time the bus is ready:
+    the client renews plain subscriptions itself after a reconnect, so then only the recent past is read again
+    (what was published while NATS was away)."""
     subscribed = False
 
     async def on_ready() -> None:
         nonlocal subscribed
-        if subscribed:  # the client renews plain subscriptions after a reconnect; only the past is read again
-            since = datetime.now(UTC) - timedelta(seconds=revocations.remember)
-            async for event in bus.recent(SESSION_EVENT_TYPES, since=since):
-                revocations.on_bus_event(event)
+        if subscribed:
+            await read_recent(bus, revocations)
             return
         subscribed = True
         await follow(bus, revocations)

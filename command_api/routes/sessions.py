@@ -8,9 +8,9 @@ from fastapi import APIRouter, Cookie, HTTPException, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
-from command_api.deps import CurrentClaims, EventStoreDep, SessionsDep, SettingsDep
+from command_api.deps import CurrentClaims, EventStoreDep, PasswordRateDep, SessionsDep, SettingsDep
 from command_api.domain.accounts import _new_password, user_stream
-from command_api.rate_limit import TokenBuckets
+from command_api.rate_limit import too_many
 from command_api.session_cookie import COOKIE, clear_session, issue_session
 from shared.auth import InvalidToken, check_password, decode_token, hash_password
 from shared.events import UserRegistered
@@ -21,8 +21,6 @@ from shared.web import error_body
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 SESSION_ENDED = "your session has ended; log in again"
-# Password changes per user: a stolen access token must not become a fast oracle for the current password.
-_password_attempts = TokenBuckets(rate=5 / 60, burst=5)
 
 
 class RefreshResponse(BaseModel):
@@ -91,16 +89,18 @@ async def logout_all(claims: CurrentClaims, settings: SettingsDep, sessions: Ses
     },
 )
 async def change_password(
-    body: ChangePassword, claims: CurrentClaims, settings: SettingsDep, store: EventStoreDep, sessions: SessionsDep
+    body: ChangePassword,
+    claims: CurrentClaims,
+    settings: SettingsDep,
+    store: EventStoreDep,
+    sessions: SessionsDep,
+    attempts: PasswordRateDep,
 ) -> Response:
     """Change your password (give the current one); every other session of your account ends."""
-    wait = _password_attempts.take(claims.user_id)
+    # A stolen access token must not become a fast oracle for the current password.
+    wait = attempts.take(claims.user_id)
     if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many password changes, try again later",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
+        raise too_many("too many password changes, try again later", wait)
     # The user's stream is read, as a profile change reads it: rare, and never on the request path of a read.
     registered = next(
         (e for e in await store.read_stream(user_stream(claims.user_id)) if e.type == UserRegistered.event_type), None

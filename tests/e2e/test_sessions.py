@@ -221,3 +221,49 @@ async def test_a_socket_is_cut_off_when_its_token_expires_unless_renewed(
 
 async def _gone(client: socketio.AsyncClient) -> bool:
     return not client.connected
+
+
+@pytest.fixture(scope="module")
+def restartable(infra: Infra) -> Iterator[Stack]:
+    stack = Stack(infra, infra.nats).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _restart(stack: Stack, name: str) -> None:
+    process = stack.process(name)
+    process.stop()
+    process.start()
+    stack.wait_ready(name)
+
+
+async def test_a_restarted_service_still_refuses_ended_sessions(restartable: Stack, sockets: SocketFactory) -> None:
+    """What ended before a process started is read back from the bus (the last access-token lifetime of session
+    events), not forgotten: no token comes back to life with a restart."""
+    stack = restartable
+    async with httpx.AsyncClient(timeout=10) as http:
+        user = await register(http, stack)
+        everywhere = await register(http, stack)
+        token, other = user["access_token"], everywhere["access_token"]
+        await eventually(lambda: _ok(http, stack, token), what="the read model has the user")
+        assert (await http.post(f"{stack.url('command')}/api/auth/logout", headers=bearer(token))).status_code == 204
+        ended = await http.post(f"{stack.url('command')}/api/auth/logout-all", headers=bearer(other))
+        assert ended.status_code == 204
+        await _refused_everywhere(http, stack, token)
+        for name in ("command", "query", "realtime"):
+            _restart(stack, name)
+        for ended_token in (token, other):
+            assert await _command(http, stack, ended_token) == 401
+            assert await _me(http, stack, ended_token) == 401
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                await sockets(stack.url("realtime"), ended_token)
+        # A live session still works after the restarts.
+        async with httpx.AsyncClient(timeout=10) as device:
+            fresh = await device.post(
+                f"{stack.url('command')}/api/auth/login",
+                json={"email": user["user"]["email"], "password": user["password"]},
+            )
+            assert fresh.status_code == 200
+            assert await _ok(http, stack, fresh.json()["access_token"])
