@@ -49,9 +49,33 @@ class UploadQuota:
         self.max_bytes = max_bytes
         self._heads: dict[str, Usage] = {}  # "<user>:<day>" -> the newest usage this process has seen
 
+    async def _slot(self, key: str, n: int) -> Usage | None:
+        doc = await self.slots.find_one({"_id": f"{key}:{n}"})
+        return Usage(n, int(doc["bytes"])) if doc is not None else None
+
+    async def _find_head(self, key: str) -> Usage:
+        """The day's last slot, for a process that knows none of it: slots are taken in order with no gaps, so
+        doubling then halving finds it in a few dozen reads by ``_id`` at most, however many there are."""
+        last = await self._slot(key, 1)
+        if last is None:
+            return Usage(0, 0)
+        missing = 2
+        while (found := await self._slot(key, missing)) is not None:
+            last, missing = found, missing * 2
+        while missing - last.count > 1:
+            middle = (last.count + missing) // 2
+            found = await self._slot(key, middle)
+            if found is None:
+                missing = middle
+            else:
+                last = found
+        return last
+
     async def _usage(self, key: str) -> Usage:
         """The day's usage: from the last slot known here, reading forward by ``_id`` past any taken elsewhere."""
-        usage = self._heads.get(key, Usage(0, 0))
+        usage = self._heads.get(key)
+        if usage is None:
+            usage = await self._find_head(key)
         while True:
             doc = await self.slots.find_one({"_id": f"{key}:{usage.count + 1}"})
             if doc is None:
