@@ -5,8 +5,19 @@ Accounts are never deleted, so a known id stays known.
 
 from __future__ import annotations
 
+import logging
+
+from nats.aio.msg import Msg
+
 from command_api.domain.accounts import user_stream
+from shared.bus import Bus
 from shared.event_store import EventStore
+
+log = logging.getLogger(__name__)
+
+# Realtime nodes ask here whether a user exists (typing signals go only to real people).
+QUESTION = "user-exists"
+QUEUE_GROUP = "directory"
 
 
 class UserDirectory:
@@ -24,3 +35,24 @@ class UserDirectory:
             self._known.add(user_id)
             return True
         return False
+
+    def answer_on(self, bus: Bus) -> None:
+        """Answer realtime nodes' "does this user exist?" over the bus (one instance of the group answers)."""
+        subscribed = False
+
+        async def subscribe() -> None:
+            nonlocal subscribed
+            if not subscribed:
+                subscribed = True
+                await bus.subscribe_signals(QUESTION, self._answer, queue=QUEUE_GROUP)
+
+        bus.on_ready.append(subscribe)
+
+    async def _answer(self, msg: Msg) -> None:
+        user_id = msg.data.decode("utf-8", "replace")
+        try:
+            found = 0 < len(user_id) <= 64 and await self.exists(user_id)
+        except Exception:
+            log.exception("user lookup failed")
+            return  # no answer: the asker treats it as unknown for now
+        await msg.respond(b"1" if found else b"0")

@@ -12,9 +12,11 @@ from fastapi.responses import JSONResponse
 from command_api.directory import UserDirectory
 from command_api.domain.messaging import DecisionError
 from command_api.presence import PresenceRegistry
+from command_api.quota import UploadQuota
 from command_api.rate_limit import TokenBuckets
 from command_api.recorder import Recorder
-from command_api.routes import auth, messages, profile, uploads
+from command_api.routes import auth, messages, profile, sessions, uploads
+from command_api.sessions import Sessions
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
 from command_api.uploads import FRAMING_ALLOWANCE
@@ -25,6 +27,7 @@ from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
 from shared.outbox import Outbox
+from shared.sessions import Revocations, start_following
 from shared.storage import DiskStorage
 from shared.web import HealthCheck, error_body, health_router, install_common
 
@@ -43,6 +46,10 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         bus = Bus(settings, name=settings.service_name)
         outbox = Outbox(store, bus)
         recorder = Recorder(store, outbox)
+        app.state.sessions = Sessions(db, recorder, revocations)
+        start_following(bus, revocations)
+        app.state.directory = directory = UserDirectory(store)
+        directory.answer_on(bus)
         presence = PresenceRegistry(
             db,
             store,
@@ -62,8 +69,15 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
             db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
         )
         await throttle.ensure_indexes()
-        app.state.directory = UserDirectory(store)
         app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)
+        app.state.profile_rate = TokenBuckets(
+            rate=settings.profile_changes_per_minute / 60, burst=settings.profile_burst
+        )
+        app.state.password_rate = TokenBuckets(rate=5 / 60, burst=5)
+        app.state.signup_rate = TokenBuckets(rate=settings.signups_per_hour / 3600, burst=settings.signups_per_hour)
+        app.state.upload_quota = UploadQuota(
+            db, max_count=settings.uploads_per_day, max_bytes=settings.upload_bytes_per_day
+        )
         app.state.storage = DiskStorage(settings.media_dir)
         app.state.image_slots = asyncio.Semaphore(settings.image_workers)
         freeze_startup_objects()
@@ -83,11 +97,14 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Ended sessions, in memory (shared/sessions.py): every request's token is checked against them.
+    app.state.revocations = revocations = Revocations(remember_seconds=settings.jwt_ttl_seconds)
     app.state.signer = MediaSigner.from_settings(settings)
     # Uploads stream past the JSON body limit; their route counts the bytes and stops at the exact limit.
     streamed = {"/api/uploads": settings.max_upload_bytes + FRAMING_ALLOWANCE}
     install_common(app, max_body_bytes=settings.max_body_bytes, streamed=streamed)
     app.include_router(auth.router)
+    app.include_router(sessions.router)
     app.include_router(messages.router)
     app.include_router(uploads.router)
     app.include_router(profile.router)
@@ -111,4 +128,4 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
         if not state.bus.ready:
             raise ConnectionError("NATS not connected")
 
-    return {"mongodb": lambda: ping(state.mongo), "nats": nats}
+    return {"mongodb": lambda: ping(state.mongo), "nats": nats, "sessions": state.revocations.health}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from fastapi import HTTPException, status
+
 
 class TokenBuckets:
     def __init__(self, *, rate: float, burst: float, max_keys: int = 100_000) -> None:
@@ -28,3 +30,10 @@ class TokenBuckets:
             self._buckets.clear()  # forgetting full buckets only ever allows more
         self._buckets[key] = (tokens - 1, current)
         return None
+
+
+def too_many(detail: str, wait: float) -> HTTPException:
+    """429 with the JSON error and ``Retry-After`` in whole seconds (at least 1)."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, detail, headers={"Retry-After": str(max(1, round(wait + 0.49)))}
+    )

@@ -12,11 +12,13 @@ from fastapi import FastAPI, Request
 from query_api.directory import Directory
 from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
+from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
+from shared.sessions import Revocations, start_following
 from shared.storage import DiskStorage
 from shared.views import ViewCatalog
 from shared.web import HealthCheck, health_router, install_common
@@ -44,6 +46,10 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
         app.state.store = EventStore(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
+        # The bus only to hear which sessions end (shared/sessions.py); the query side publishes nothing.
+        bus = Bus(settings, name=settings.service_name)
+        start_following(bus, app.state.revocations)
+        bus.start()
         freeze_startup_objects()
         try:
             yield
@@ -51,6 +57,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
             stop.set()
             await refresher
             await directory_refresher
+            await bus.close()
             await client.close()
 
     app = FastAPI(
@@ -60,6 +67,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.revocations = Revocations(remember_seconds=settings.jwt_ttl_seconds)
     app.state.signer = MediaSigner.from_settings(settings)
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(users.router)
@@ -72,4 +80,4 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
 
 
 def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
-    return {"mongodb": lambda: ping(request.app.state.mongo)}
+    return {"mongodb": lambda: ping(request.app.state.mongo), "sessions": request.app.state.revocations.health}

@@ -9,7 +9,9 @@ import socketio
 from nats.aio.msg import Msg
 
 from realtime.connections import user_room
+from realtime.directory import KnownUsers
 from realtime.presence_push import PresencePush
+from realtime.user_push import UserPush
 from shared.conversations import message_payload, read_payload
 from shared.events import (
     Envelope,
@@ -26,9 +28,18 @@ log = logging.getLogger(__name__)
 
 
 class Fanout:
-    def __init__(self, sio: socketio.AsyncServer, signer: MediaSigner, presence: PresencePush) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        signer: MediaSigner,
+        presence: PresencePush,
+        users: UserPush,
+        known: KnownUsers,
+    ) -> None:
         self.sio = sio
         self.presence = presence
+        self.users = users
+        self.known = known
         # Pushes go only to a message's participants, who may see its media: URLs are signed per push.
         self.signer = signer
 
@@ -56,23 +67,21 @@ class Fanout:
         elif event.type == UserRegistered.event_type:
             data = event.decode()
             assert isinstance(data, UserRegistered)
-            # Everyone sees a new person appear in the sidebar.
-            await self.sio.emit(
-                "user",
-                {"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None},
-            )
+            self.known.learn(data.user_id)
+            # Everyone sees a new person appear in the sidebar (gathered with other user changes of the moment).
+            self.users.add({"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None})
         elif event.type == PresenceChanged.event_type:
             presence = event.decode()
             assert isinstance(presence, PresenceChanged)
+            self.known.learn(presence.user_id)
             # Everyone's sidebar shows the dot: a broadcast, gathered with other changes of the moment.
             self.presence.add({"user_id": presence.user_id, "online": presence.online, "last_seen": presence.last_seen})
         elif event.type == UserProfileUpdated.event_type:
             profile = event.decode()
             assert isinstance(profile, UserProfileUpdated)
             # Only what changed: presence is not in this event, so clients merge these fields into the user.
-            await self.sio.emit(
-                "user",
-                {"id": profile.user_id, "name": profile.name, "avatar": self.signer.avatar(profile.avatar_media_id)},
+            self.users.add(
+                {"id": profile.user_id, "name": profile.name, "avatar": self.signer.avatar(profile.avatar_media_id)}
             )
 
     async def _emit(self, name: str, payload: dict[str, Any], *user_ids: str) -> None:

@@ -10,16 +10,20 @@ import socketio
 from fastapi import FastAPI, Request
 
 from realtime.connections import register_connection_handlers
+from realtime.directory import KnownUsers
 from realtime.fanout import Fanout
 from realtime.presence import PresenceReporter
 from realtime.presence_push import PresencePush
 from realtime.settings import RealtimeSettings
+from realtime.sockets import SocketSessions
 from realtime.typing import SIGNAL as TYPING_SIGNAL
 from realtime.typing import TypingRelay
+from realtime.user_push import UserPush
 from shared.bus import Bus
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
+from shared.sessions import Revocations, start_following
 from shared.web import HealthCheck, health_router
 
 
@@ -47,15 +51,28 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
     )
     bus = Bus(settings, name=f"{settings.service_name}-{settings.node_id}")
     presence = PresenceReporter(bus, settings.node_id, heartbeat_seconds=settings.heartbeat_seconds)
-    register_connection_handlers(sio, settings, presence)
-    fanout = Fanout(
-        sio, MediaSigner.from_settings(settings), PresencePush(sio, window_seconds=settings.presence_push_window)
+    revocations = Revocations(remember_seconds=settings.jwt_ttl_seconds)
+    sockets = SocketSessions(
+        sio,
+        revocations,
+        secret=settings.jwt_secret.get_secret_value(),
+        max_sockets_per_user=settings.max_sockets_per_user,
     )
-    typing = TypingRelay(sio, bus)
+    register_connection_handlers(sio, sockets, presence)
+    users = KnownUsers(bus)
+    fanout = Fanout(
+        sio,
+        MediaSigner.from_settings(settings),
+        PresencePush(sio, window_seconds=settings.presence_push_window),
+        UserPush(sio, window_seconds=settings.user_push_window),
+        users,
+    )
+    typing = TypingRelay(sio, bus, sockets, users, rate=settings.typing_rate, burst=settings.typing_burst)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.bus = bus
+        app.state.revocations = revocations
 
         async def subscribe() -> None:
             # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
@@ -66,6 +83,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
             await bus.subscribe_signals(TYPING_SIGNAL, typing.on_signal)
 
         bus.on_ready.append(subscribe)
+        start_following(bus, revocations)
         bus.start()
         presence.start()
         freeze_startup_objects()
@@ -89,4 +107,5 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
         if not bus.ready:
             raise ConnectionError("NATS not connected")
 
-    return {"nats": nats}
+    revocations: Revocations = request.app.state.revocations
+    return {"nats": nats, "sessions": revocations.health}

@@ -20,3 +20,11 @@ class RealtimeSettings(Settings):
     presence_push_window: float = 0.1
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
+    # Sockets one user may hold on one node (tabs and devices); more are refused with "too many connections".
+    max_sockets_per_user: int = 20
+    # Typing signals a sender may have relayed per second (to all peers together), and the burst above it.
+    typing_rate: float = 2.0
+    typing_burst: float = 5.0
+    # A profile change or a registration is pushed to every socket: those arriving within this window are
+    # pushed together, only the latest per user (see realtime/user_push.py).
+    user_push_window: float = 0.5

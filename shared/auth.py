@@ -7,6 +7,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import bcrypt
 import jwt
@@ -19,12 +20,20 @@ class InvalidToken(Exception):
     """A token that is missing, malformed, forged, expired or of the wrong algorithm."""
 
 
+TokenKind = Literal["access", "refresh"]
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     user_id: str
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    # The session (one login) the token belongs to: every renewal keeps it, logging out ends it.
+    session_id: str
+    # The user's session generation when the session was last vouched for: "log out everywhere" and a password
+    # change raise it, which ends every token of an older generation (see shared/sessions.py).
+    generation: int
 
 
 def _hash_password_sync(password: str, rounds: int) -> str:
@@ -62,34 +71,69 @@ async def check_password_against_nothing(password: str) -> bool:
     return False
 
 
-def create_access_token(user_id: str, *, secret: str, ttl_seconds: int) -> str:
+def create_token(
+    user_id: str,
+    *,
+    secret: str,
+    ttl_seconds: int,
+    session_id: str | None = None,
+    generation: int = 0,
+    kind: TokenKind = "access",
+) -> str:
+    """A signed token of ``kind``; without ``session_id`` it starts a new session."""
     issued = datetime.now(UTC)
     claims = {
         "sub": user_id,
         "iat": issued,
         "exp": issued + timedelta(seconds=ttl_seconds),
         "jti": uuid.uuid4().hex,
+        "sid": session_id or uuid.uuid4().hex,
+        "gen": generation,
+        "typ": kind,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret: str) -> TokenClaims:
-    """Verify signature (HS256 only), expiry and required claims; the one check HTTP and sockets share."""
+def create_access_token(
+    user_id: str, *, secret: str, ttl_seconds: int, session_id: str | None = None, generation: int = 0
+) -> str:
+    return create_token(user_id, secret=secret, ttl_seconds=ttl_seconds, session_id=session_id, generation=generation)
+
+
+def decode_token(token: str, *, secret: str, kind: TokenKind) -> TokenClaims:
+    """Verify signature (HS256 only), expiry, kind and required claims."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "iat", "exp", "jti"]},
+            options={"require": ["sub", "iat", "exp", "jti", "sid", "gen", "typ"]},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    sub, jti = claims.get("sub"), claims.get("jti")
-    if not isinstance(sub, str) or not sub or not isinstance(jti, str):
+    sub, jti, sid, gen = claims.get("sub"), claims.get("jti"), claims.get("sid"), claims.get("gen")
+    if claims.get("typ") != kind:
+        raise InvalidToken(f"not an {kind} token")
+    if (
+        not isinstance(sub, str)
+        or not sub
+        or not isinstance(jti, str)
+        or not isinstance(sid, str)
+        or not sid
+        or isinstance(gen, bool)
+        or not isinstance(gen, int)
+    ):
         raise InvalidToken("malformed claims")
     return TokenClaims(
         user_id=sub,
         token_id=jti,
         issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        session_id=sid,
+        generation=gen,
     )
+
+
+def decode_access_token(token: str, *, secret: str) -> TokenClaims:
+    """The one signature-and-claims check HTTP and sockets share (revocation is checked by the caller)."""
+    return decode_token(token, secret=secret, kind="access")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
 
 import nats
 from nats.aio.client import Client as NATS
@@ -165,11 +166,52 @@ class Bus:
         """Every event as it is published, to this process (a plain subscription, not a queue group)."""
         return await self.nc.subscribe(self.all_subjects, cb=callback)
 
+    async def subscribe_types(
+        self, types: Sequence[str], callback: Callable[[Msg], Awaitable[None]]
+    ) -> list[Subscription]:
+        """Events of some types as they are published, to this process (plain subscriptions)."""
+        return [await self.nc.subscribe(self.subject(t), cb=callback) for t in types]
+
+    async def recent(self, types: Sequence[str], *, since: datetime) -> AsyncIterator[Envelope]:
+        """The stored events of ``types`` published since ``since``: a bounded read of the stream (JetStream
+        finds the start by time and filters by subject), through a short-lived consumer."""
+        config = api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.BY_START_TIME,
+            opt_start_time=since,
+            ack_policy=api.AckPolicy.NONE,
+            filter_subjects=[self.subject(t) for t in types],
+            inactive_threshold=30.0,
+            mem_storage=True,
+        )
+        sub = await self.js.pull_subscribe(self.subject(types[0]), stream=self.settings.nats_stream, config=config)
+        try:
+            pending = (await sub.consumer_info()).num_pending or 0
+            while pending > 0:
+                try:
+                    batch = await sub.fetch(min(pending, 500), timeout=2)
+                except TimeoutError:
+                    return
+                for msg in batch:
+                    yield Envelope.from_json(msg.data)
+                    pending = msg.metadata.num_pending
+        finally:
+            await sub.unsubscribe()
+
     async def signal(self, name: str, payload: bytes) -> None:
         """Send an ephemeral signal to every node (plain NATS: at most once, never stored)."""
         if not self.nc.is_connected:
             raise BusUnavailable("NATS is not connected")
         await self.nc.publish(f"{self.settings.live_subject_prefix}.{name}", payload)
+
+    async def ask(self, name: str, payload: bytes, *, wait_seconds: float) -> bytes:
+        """Ask whoever answers ``name`` (request and reply over plain NATS); ``BusUnavailable`` without an answer."""
+        if not self.nc.is_connected:
+            raise BusUnavailable("NATS is not connected")
+        try:
+            reply = await self.nc.request(f"{self.settings.live_subject_prefix}.{name}", payload, timeout=wait_seconds)
+        except (nats.errors.Error, TimeoutError) as exc:
+            raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+        return reply.data
 
     async def subscribe_signals(
         self, name: str, callback: Callable[[Msg], Awaitable[None]], *, queue: str = ""

@@ -114,10 +114,54 @@ class PresenceChanged(EventData):
     reason: PresenceReason
 
 
+class SessionEnded(EventData):
+    """One session (one login and its renewals) logged out (stream ``sessions:<user_id>``)."""
+
+    event_type = "SessionEnded"
+
+    user_id: str
+    session_id: str
+    reason: Literal["logout"]
+
+
+AllSessionsEndedReason = Literal["logout_everywhere", "password_changed"]
+
+
+class AllSessionsEnded(EventData):
+    """Every session of the user older than ``generation`` ended (stream ``sessions:<user_id>``), except
+    ``kept_session_id`` (the session that changed the password goes on)."""
+
+    event_type = "AllSessionsEnded"
+
+    user_id: str
+    generation: int
+    kept_session_id: str | None = None
+    reason: AllSessionsEndedReason
+
+
+class PasswordChanged(EventData):
+    """The user's new password (stream ``credentials:<user_id>``); the hash never leaves the command side."""
+
+    event_type = "PasswordChanged"
+
+    user_id: str
+    password_hash: str
+
+
 # The one place that says which classes are events; nothing is discovered by module path.
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
-    for cls in (UserRegistered, MessageSent, MessagesRead, PresenceChanged, MediaUploaded, UserProfileUpdated)
+    for cls in (
+        UserRegistered,
+        MessageSent,
+        MessagesRead,
+        PresenceChanged,
+        MediaUploaded,
+        UserProfileUpdated,
+        SessionEnded,
+        AllSessionsEnded,
+        PasswordChanged,
+    )
 }
 
 # Data fields that are secret: stored in the log for the command side, never printed or served.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development default. Any environment other than development refuses to start with it.
@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     live_subject_prefix: str = "chat.live"
 
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
-    jwt_ttl_seconds: int = 7 * 24 * 3600
+    # Access tokens are short-lived; the web client renews them with the refresh cookie while it is open
+    # (POST /api/auth/refresh). A revocation is remembered in memory for this long (shared/sessions.py).
+    jwt_ttl_seconds: int = Field(default=15 * 60, ge=5, le=24 * 3600)
 
     # Media: the content-addressed folder (the command API writes it, the query API serves it), and how long the
     # signed URLs handed to clients stay valid (a URL lives between one and two of these, see shared/media_urls.py).

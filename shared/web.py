@@ -18,8 +18,9 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import InvalidToken, decode_access_token
+from shared.auth import InvalidToken, TokenClaims, decode_access_token
 from shared.logging import request_id_var
+from shared.sessions import Revocations
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,9 @@ def install_common(app: FastAPI, *, max_body_bytes: int, streamed: Mapping[str, 
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def authenticated_user_id(request: Request) -> str:
-    """The user id of a valid bearer token; 401 otherwise. HTTP's side of the one token check."""
+async def authenticated_claims(request: Request) -> TokenClaims:
+    """The claims of a valid bearer token of a session that has not ended; 401 otherwise. HTTP's side of the one
+    token check (the revocations are in memory: no database read)."""
     credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
     if credentials is None:
         raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
@@ -185,7 +187,15 @@ async def authenticated_user_id(request: Request) -> str:
         claims = decode_access_token(credentials.credentials, secret=settings.jwt_secret.get_secret_value())
     except InvalidToken:
         raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}) from None
-    return claims.user_id
+    revocations: Revocations = request.app.state.revocations
+    if revocations.ended(claims):
+        raise HTTPException(401, "this session has ended; log in again", headers={"WWW-Authenticate": "Bearer"})
+    return claims
+
+
+async def authenticated_user_id(request: Request) -> str:
+    """The user id of a valid bearer token of a live session; 401 otherwise."""
+    return (await authenticated_claims(request)).user_id
 
 
 HealthCheck = Callable[[], Awaitable[None]]

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
-from command_api.deps import DirectoryDep, EventStoreDep, LoginThrottleDep, RecorderDep, SettingsDep
+from command_api.deps import (
+    DirectoryDep,
+    EventStoreDep,
+    LoginThrottleDep,
+    RecorderDep,
+    SessionsDep,
+    SettingsDep,
+    SignupRateDep,
+)
 from command_api.domain.accounts import LogIn, RegisterUser, email_key, register_user
-from shared.auth import check_password, check_password_against_nothing, create_access_token, hash_password
+from command_api.rate_limit import too_many
+from command_api.session_cookie import issue_session
+from command_api.settings import CommandSettings
+from shared.auth import check_password, check_password_against_nothing, hash_password
 from shared.events import Envelope, UserRegistered, new_id
 from shared.logging import request_id_var
-from shared.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -28,15 +38,21 @@ class AuthResponse(BaseModel):
     user: PublicUser
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+    # Seconds the access token is valid for; renew it before then with POST /api/auth/refresh.
+    expires_in: int
 
 
-def _auth_response(event: Envelope, settings: Settings) -> AuthResponse:
+def _auth_response(event: Envelope, settings: CommandSettings, response: Response, *, generation: int) -> AuthResponse:
+    """A new session: its first access token in the answer, its refresh token in an HttpOnly cookie."""
     data = event.decode()
     assert isinstance(data, UserRegistered)
-    token = create_access_token(
-        data.user_id, secret=settings.jwt_secret.get_secret_value(), ttl_seconds=settings.jwt_ttl_seconds
+    session_id = new_id()
+    token = issue_session(response, settings, data.user_id, session_id=session_id, generation=generation)
+    return AuthResponse(
+        user=PublicUser(id=data.user_id, name=data.name, email=data.email),
+        access_token=token,
+        expires_in=settings.jwt_ttl_seconds,
     )
-    return AuthResponse(user=PublicUser(id=data.user_id, name=data.name, email=data.email), access_token=token)
 
 
 EMAIL_TAKEN = "an account with this email already exists"
@@ -45,12 +61,26 @@ EMAIL_TAKEN = "an account with this email already exists"
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "Email already registered"}, 422: {"description": "Invalid input"}},
+    responses={
+        409: {"description": "Email already registered"},
+        422: {"description": "Invalid input"},
+        429: {"description": "Too many sign-ups from your address (`Retry-After`)"},
+    },
 )
 async def register(
-    body: RegisterUser, settings: SettingsDep, store: EventStoreDep, recorder: RecorderDep, directory: DirectoryDep
+    body: RegisterUser,
+    request: Request,
+    response: Response,
+    signups: SignupRateDep,
+    settings: SettingsDep,
+    store: EventStoreDep,
+    recorder: RecorderDep,
+    directory: DirectoryDep,
 ) -> AuthResponse:
     """Create an account (name, email, password) and return it with an access token."""
+    wait = signups.take(request.client.host if request.client else "unknown")
+    if wait is not None:
+        raise too_many("too many sign-ups from your address, try again later", wait)
     # A cheap early answer; the store's unique key settles concurrent registrations of one email.
     if await store.find_by_idempotency_key(email_key(body.email), exhaustive=False) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
@@ -61,7 +91,7 @@ async def register(
     if not result.created:
         raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
     directory.add(result.event.data["user_id"])
-    return _auth_response(result.event, settings)
+    return _auth_response(result.event, settings, response, generation=0)
 
 
 INVALID_LOGIN = "invalid email or password"
@@ -72,7 +102,13 @@ INVALID_LOGIN = "invalid email or password"
     responses={401: {"description": "Unknown email or wrong password"}, 429: {"description": "Too many failures"}},
 )
 async def login(
-    body: LogIn, request: Request, settings: SettingsDep, store: EventStoreDep, throttle: LoginThrottleDep
+    body: LogIn,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    store: EventStoreDep,
+    throttle: LoginThrottleDep,
+    sessions: SessionsDep,
 ) -> AuthResponse:
     """Exchange email and password for an access token."""
     client = request.client.host if request.client else "unknown"
@@ -89,9 +125,10 @@ async def login(
         await check_password_against_nothing(body.password)
         ok = False
     else:
-        ok = await check_password(body.password, event.data["password_hash"])
+        ok = await check_password(body.password, await sessions.password_hash(event))
     if not ok or event is None:
         await throttle.record_failure(body.email, client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_LOGIN)
     await throttle.record_success(body.email)
-    return _auth_response(event, settings)
+    state = await sessions.user_state(event.data["user_id"])
+    return _auth_response(event, settings, response, generation=state.generation)

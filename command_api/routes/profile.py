@@ -8,11 +8,12 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
-from command_api.deps import CurrentUserId, EventStoreDep, RecorderDep, SignerDep
+from command_api.deps import CurrentUserId, EventStoreDep, ProfileRateDep, RecorderDep, SignerDep
 from command_api.domain.accounts import user_stream
 from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload, is_media_id, media_stream
 from command_api.domain.messaging import DecisionError
 from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
+from command_api.rate_limit import too_many
 from shared.event_store import ConcurrencyError
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
@@ -39,13 +40,23 @@ class ProfileResponse(BaseModel):
     "",
     responses={
         409: {"description": "Changed concurrently too often; retry"},
+        429: {"description": "Too many profile changes (`Retry-After`)"},
         422: {"description": "Invalid name, or avatar_media_id not an image you uploaded"},
     },
 )
 async def put_profile(
-    body: UpdateProfile, user_id: CurrentUserId, store: EventStoreDep, recorder: RecorderDep, signer: SignerDep
+    body: UpdateProfile,
+    user_id: CurrentUserId,
+    store: EventStoreDep,
+    recorder: RecorderDep,
+    signer: SignerDep,
+    limiter: ProfileRateDep,
 ) -> ProfileResponse:
     """Change your name and/or avatar (an image you uploaded); `avatar_media_id: null` removes the avatar."""
+    # Every change is pushed to everyone connected: an account gets a burst, then a few a minute.
+    wait = limiter.take(user_id)
+    if wait is not None:
+        raise too_many("too many profile changes, try again shortly", wait)
     avatar_media_id: str | None = None
     if body.avatar_media_id is not None:
         if not is_media_id(body.avatar_media_id):

@@ -45,7 +45,14 @@ function setup({ signedIn = true, holdUsers = false } = {}) {
       return answer(body, url);
     });
   }
-  if (signedIn) localStorage.setItem("parley.token", "token-1");
+  // The HttpOnly refresh cookie is the browser's business: here, whether the refresh route renews a session.
+  backend.routes.set("POST /api/auth/refresh", () =>
+    signedIn
+      ? { status: 200, body: { access_token: "token-1", token_type: "bearer", expires_in: 900 } }
+      : { status: 401, body: { detail: "your session has ended; log in again" } },
+  );
+  backend.routes.set("POST /api/auth/logout", () => ({ status: 204 }));
+  backend.routes.set("POST /api/auth/logout-all", () => ({ status: 204 }));
   window.location.hash = "";
   render(<App fetch={backend.fetch} queryClient={createQueryClient()} />);
   return { backend: { ...backend, releaseUsers: () => releaseUsers() }, older };
@@ -66,27 +73,28 @@ afterEach(() => {
 });
 
 describe("session", () => {
-  it("without a token shows the log-in form; Sign up switches to account creation", async () => {
+  it("without a session shows the log-in form; Sign up switches to account creation", async () => {
     setup({ signedIn: false });
-    expect(screen.getByRole("button", { name: "Log in" })).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: "Log in" })).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Sign up" }));
     expect(screen.getByLabelText("Name")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Create account" })).toBeInTheDocument();
   });
 
-  it("signing up stores the token and goes straight into the chat", async () => {
+  it("signing up goes straight into the chat, and no token is kept in localStorage", async () => {
+    localStorage.setItem("parley.token", "a seven-day token of old");
     const { backend } = setup({ signedIn: false });
     backend.routes.set("POST /api/auth/register", () => ({
       status: 201,
-      body: { user: me, access_token: "fresh", token_type: "bearer" },
+      body: { user: me, access_token: "fresh", token_type: "bearer", expires_in: 900 },
     }));
-    await userEvent.click(screen.getByRole("button", { name: "Sign up" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Sign up" }));
     await userEvent.type(screen.getByLabelText("Name"), "Me Myself");
     await userEvent.type(screen.getByLabelText("Email"), "me@example.com");
     await userEvent.type(screen.getByLabelText("Password"), "password123");
     await userEvent.click(screen.getByRole("button", { name: "Create account" }));
     expect(await screen.findByRole("button", { name: "Log out" })).toBeInTheDocument();
-    expect(localStorage.getItem("parley.token")).toBe("fresh");
+    expect(localStorage.getItem("parley.token")).toBeNull();
   });
 
   it("shows the API's field errors next to the fields and 409 under Email", async () => {
@@ -98,7 +106,7 @@ describe("session", () => {
         errors: [{ loc: ["body", "password"], msg: "Value error, must be at least 8 characters", type: "value_error" }],
       },
     }));
-    await userEvent.click(screen.getByRole("button", { name: "Sign up" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Sign up" }));
     await userEvent.type(screen.getByLabelText("Password"), "short");
     await userEvent.click(screen.getByRole("button", { name: "Create account" }));
     const password = screen.getByLabelText("Password");
@@ -119,24 +127,48 @@ describe("session", () => {
   it("a wrong password is a form-level alert", async () => {
     const { backend } = setup({ signedIn: false });
     backend.routes.set("POST /api/auth/login", () => ({ status: 401, body: { detail: "invalid email or password" } }));
-    await userEvent.type(screen.getByLabelText("Email"), "me@example.com");
+    await userEvent.type(await screen.findByLabelText("Email"), "me@example.com");
     await userEvent.type(screen.getByLabelText("Password"), "wrongpassword");
     await userEvent.click(screen.getByRole("button", { name: "Log in" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Wrong email or password.");
   });
 
-  it("a stored token opens the chat (the session survives a reload); Log out ends it", async () => {
-    setup();
+  it("the refresh cookie's session opens the chat (it survives a reload); Log out ends it on the server", async () => {
+    const { backend } = setup();
     await userEvent.click(await screen.findByRole("button", { name: "Log out" }));
     expect(screen.getByRole("button", { name: "Log in" })).toBeInTheDocument();
+    expect(backend.calls.some((c) => c.method === "POST" && c.path === "/api/auth/logout")).toBe(true);
     expect(localStorage.getItem("parley.token")).toBeNull();
   });
 
-  it("a 401 from any call logs out", async () => {
+  it("a 401 renews the token first, and logs out only when the session is over", async () => {
     const { backend } = setup();
-    backend.routes.set("GET /api/users", () => ({ status: 401, body: { detail: "token expired" } }));
+    await screen.findByRole("button", { name: "Bob, online" });
+    const renewals = () => backend.calls.filter((c) => c.path === "/api/auth/refresh").length;
+    const before = renewals();
+    // An expired token (the laptop slept through its renewal): renewed, and the app stays.
+    backend.routes.set("POST /api/auth/refresh", () => ({
+      status: 200,
+      body: { access_token: "token-2", token_type: "bearer", expires_in: 900 },
+    }));
+    backend.routes.set("GET /api/sync", () => ({ status: 401, body: { detail: "invalid or expired token" } }));
+    await connected();
+    await waitFor(() => expect(renewals()).toBe(before + 1));
+    await waitFor(() => expect(lastSocket().emitted).toContainEqual(["renew", { token: "token-2" }]));
+    expect(screen.getByRole("button", { name: "Log out" })).toBeInTheDocument();
+    // Ended elsewhere: the renewal is refused too, and the app signs out.
+    backend.routes.set("POST /api/auth/refresh", () => ({ status: 401, body: { detail: "session ended" } }));
+    backend.routes.set("GET /api/users", () => ({ status: 401, body: { detail: "this session has ended" } }));
+    act(() => lastSocket().serverSends("session_ended", { reason: "session ended" }));
     expect(await screen.findByRole("button", { name: "Log in" })).toBeInTheDocument();
-    expect(localStorage.getItem("parley.token")).toBeNull();
+  });
+
+  it("Log out everywhere (in the profile) ends every session and signs out", async () => {
+    const { backend } = setup();
+    await userEvent.click(await screen.findByRole("button", { name: "Edit profile: Me Myself" }));
+    await userEvent.click(screen.getByRole("button", { name: "Log out everywhere" }));
+    expect(await screen.findByRole("button", { name: "Log in" })).toBeInTheDocument();
+    expect(backend.calls.some((c) => c.method === "POST" && c.path === "/api/auth/logout-all")).toBe(true);
   });
 });
 

@@ -15,8 +15,18 @@ export function createQueryClient(): QueryClient {
 }
 
 function Screens() {
-  const { token } = useAuth();
-  return token ? <ChatShell key={token} token={token} /> : <AuthScreen />;
+  const { status, token, sessionKey } = useAuth();
+  if (status === "starting") return <Starting />;
+  // Keyed by session, not by token: a renewed token keeps the app (and its socket) as it is.
+  return status === "signedIn" && token ? <ChatShell key={sessionKey} token={token} /> : <AuthScreen />;
+}
+
+function Starting() {
+  return (
+    <main className="flex min-h-dvh items-center justify-center bg-slate-50 text-slate-600 dark:bg-slate-950 dark:text-slate-300">
+      <p>Loading…</p>
+    </main>
+  );
 }
 
 /** `fetch` and `queryClient` are injectable for tests. */

@@ -32,6 +32,8 @@ class Web:
     def __init__(self, stack: Stack, url: str) -> None:
         self.stack = stack
         self.url = url
+        # access token -> the refresh cookie of its session: a page opened "with a token" gets the session.
+        self.refresh_cookies: dict[str, str] = {}
 
     def register(self, name: str, email: str | None = None) -> dict[str, Any]:
         body = {"name": name, "email": email or f"{uuid.uuid4().hex[:12]}@example.com", "password": PASSWORD}
@@ -39,6 +41,7 @@ class Web:
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()
         result["email"] = body["email"]
+        self.refresh_cookies[result["access_token"]] = response.cookies["parley_refresh"]
         return result
 
     def send_text(self, sender: dict[str, Any], to: str, text: str) -> dict[str, Any]:
@@ -151,14 +154,17 @@ def running_web(infra: Infra) -> Iterator[Web]:
 
 @contextmanager
 def page_factory(browser: Any, web: Web) -> Iterator[PageFactory]:
-    """Opens pages in fresh browser contexts (separate localStorage: separate people) on `web`."""
+    """Opens pages in fresh browser contexts (separate cookies: separate people) on `web`."""
     contexts: list[Any] = []
 
     def open_page(width: int = 1280, height: int = 800, token: str | None = None) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, base_url=web.url)
         context.set_default_timeout(15_000)
         if token:
-            context.add_init_script(f"localStorage.setItem('parley.token', {token!r})")
+            # The session of a person registered over the API: its HttpOnly refresh cookie, as a login sets it.
+            host = web.url.split("//", 1)[1].split(":", 1)[0]
+            cookie = {"name": "parley_refresh", "value": web.refresh_cookies[token], "domain": host}
+            context.add_cookies([{**cookie, "path": "/api/auth", "httpOnly": True, "sameSite": "Strict"}])
         contexts.append(context)
         return context.new_page()
 

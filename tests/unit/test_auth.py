@@ -25,7 +25,7 @@ def test_token_round_trip() -> None:
     assert claims.user_id == "user-1"
     assert claims.expires_at - claims.issued_at == timedelta(seconds=60)
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
-    assert set(jwt.decode(token, SECRET, algorithms=["HS256"])) == {"sub", "iat", "exp", "jti"}
+    assert set(jwt.decode(token, SECRET, algorithms=["HS256"])) == {"sub", "iat", "exp", "jti", "sid", "gen", "typ"}
 
 
 def test_expired_token_refused() -> None:

@@ -7,6 +7,7 @@ import type {
   Message,
   MessagesPage,
   Read,
+  RefreshResponse,
   SendMessageBody,
   SyncResponse,
   SidebarUser,
@@ -39,6 +40,21 @@ export class ApiClient {
 
   login(body: { email: string; password: string }): Promise<AuthResponse> {
     return this.request<AuthResponse>("POST", "/api/auth/login", body, { auth: false });
+  }
+
+  /** Renew the session held in the HttpOnly refresh cookie (the browser sends it; scripts never see it). */
+  refresh(): Promise<RefreshResponse> {
+    return this.request<RefreshResponse>("POST", "/api/auth/refresh", undefined, { auth: false });
+  }
+
+  /** End this session on the server (its tokens and sockets stop working at once). */
+  async logout(): Promise<void> {
+    await this.request<null>("POST", "/api/auth/logout");
+  }
+
+  /** End every session of my account, on every device. */
+  async logoutEverywhere(): Promise<void> {
+    await this.request<null>("POST", "/api/auth/logout-all");
   }
 
   me(): Promise<MeResponse> {

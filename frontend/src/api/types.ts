@@ -71,7 +71,12 @@ export type AuthResponse = {
   user: Pick<Me, "id" | "name" | "email"> & Partial<Me>;
   access_token: string;
   token_type: string;
+  /** Seconds the access token is valid for (renewed with `POST /api/auth/refresh` before then). */
+  expires_in?: number;
 };
+
+/** A renewed access token of the session named by the refresh cookie. */
+export type RefreshResponse = { access_token: string; token_type: string; expires_in: number };
 
 export type MeResponse = { user: Me; sync_position?: number };
 

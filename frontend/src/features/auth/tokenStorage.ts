@@ -1,21 +1,11 @@
 const KEY = "parley.token";
 
-/** The access token lives in localStorage so a session survives a reload. */
+/**
+ * Tokens used to live in localStorage (where any script on the page could read them). They no longer do: the
+ * access token is kept in memory and the session in an HttpOnly cookie. This only clears what an older
+ * version left behind.
+ */
 export const tokenStorage = {
-  get(): string | null {
-    try {
-      return localStorage.getItem(KEY);
-    } catch {
-      return null;
-    }
-  },
-  set(token: string): void {
-    try {
-      localStorage.setItem(KEY, token);
-    } catch {
-      // Private mode or storage full: the session then lasts until the tab closes.
-    }
-  },
   clear(): void {
     try {
       localStorage.removeItem(KEY);

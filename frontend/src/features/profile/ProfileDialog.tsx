@@ -4,6 +4,7 @@ import { ApiError, errorMessage } from "../../api/errors.ts";
 import type { Me } from "../../api/types.ts";
 import { UploadAborted } from "../../api/upload.ts";
 import { useApi } from "../auth/AuthProvider.tsx";
+import { LogOutEverywhere } from "../auth/LogOutEverywhere.tsx";
 import { formErrors } from "../auth/formErrors.ts";
 import { TextField } from "../auth/TextField.tsx";
 import { queryKeys } from "../realtime/cache.ts";
@@ -166,6 +167,7 @@ export function ProfileDialog({ me, onClose }: { me: Me; onClose: () => void }) 
             </button>
           </div>
         </form>
+        <LogOutEverywhere />
       </div>
     </div>
   );

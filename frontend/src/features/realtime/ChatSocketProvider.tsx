@@ -12,7 +12,7 @@ import {
 } from "react";
 import { io, type Socket } from "socket.io-client";
 import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
+import { useApi, useAuth } from "../auth/AuthProvider.tsx";
 import { useOutbox } from "../composer/OutboxProvider.tsx";
 import { fetchPeople } from "../sidebar/knownPeople.ts";
 import { applyPresence, applyPresences, queryKeys, updateMe, upsertUser } from "./cache.ts";
@@ -30,8 +30,14 @@ type ServerEvents = {
   /** Several presence changes of the same moment (a storm), in the order they happened. */
   presences: (batch: { changes: Presence[] }) => void;
   user: (user: UserUpdate) => void;
+  /** Sent just before the server disconnects this socket: its session ended or its token expired. */
+  session_ended: (payload: { reason: string }) => void;
 };
-type ClientEvents = { typing: (payload: { to: string }) => void };
+type ClientEvents = {
+  typing: (payload: { to: string }) => void;
+  /** The renewed access token: the socket then lives as long as it does. */
+  renew: (payload: { token: string }) => void;
+};
 type ChatSocket = Socket<ServerEvents, ClientEvents>;
 
 export type ChatSocketValue = {
@@ -61,6 +67,7 @@ export function ChatSocketProvider({
   children: ReactNode;
 }) {
   const api = useApi();
+  const { renew, sessionEnded } = useAuth();
   const queryClient = useQueryClient();
   const { confirm } = useOutbox();
   const [status, setStatus] = useState<ConnectionStatus>("connecting");
@@ -72,6 +79,9 @@ export function ChatSocketProvider({
 
   // The starting position is read once: later renders must not rewind the cursor.
   const startPosition = useRef(syncPosition);
+  // The token changes at every renewal; the socket keeps going and is handed the new one (below), and any
+  // reconnect uses the newest.
+  const tokenRef = useRef(token);
 
   useEffect(() => {
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -118,7 +128,7 @@ export function ChatSocketProvider({
       });
     });
 
-    const socket: ChatSocket = io({ auth: { token }, transports: ["websocket"] });
+    const socket: ChatSocket = io({ auth: (cb) => cb({ token: tokenRef.current }), transports: ["websocket"] });
     socketRef.current = socket;
 
     // The server refused us or dropped us on purpose: find out whether the session is
@@ -152,6 +162,13 @@ export function ChatSocketProvider({
       setStatus("disconnected");
       if (!socket.active) recheck();
     });
+    // The server ended this socket: the session is over (logged out here or elsewhere) or the token ran out
+    // (a sleeping laptop missed its renewal). A renewal tells which; the reconnect above uses the new token.
+    socket.on("session_ended", () => {
+      void renew().then((fresh) => {
+        if (fresh === null) sessionEnded();
+      });
+    });
     socket.on("message", (message) => engine.liveMessage(message));
     socket.on("read", (read) => engine.liveRead(read));
     socket.on("typing", ({ from }) => {
@@ -173,7 +190,14 @@ export function ChatSocketProvider({
       socket.disconnect();
       socketRef.current = null;
     };
-  }, [api, queryClient, confirm, typing, token, meId]);
+  }, [api, queryClient, confirm, typing, meId, renew, sessionEnded]);
+
+  useEffect(() => {
+    if (tokenRef.current === token) return;
+    tokenRef.current = token;
+    const socket = socketRef.current;
+    if (socket?.connected) socket.emit("renew", { token });
+  }, [token]);
 
   useEffect(() => () => typing.dispose(), [typing]);
 
