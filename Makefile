@@ -7,9 +7,11 @@ WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-l
 
 .PHONY: up test install infra browser lint clean-data
 
+# The services read their keys from .data/secrets.env (random, made on the first start, mode 0600).
 up: $(PY_STAMP) $(WEB_STAMP) infra
 	@mkdir -p .data/ferretdb .data/nats
-	$(VENV)/bin/honcho --procfile Procfile start
+	@scripts/dev-secrets.sh .data/secrets.env
+	$(VENV)/bin/honcho --procfile Procfile start --env .env,.data/secrets.env
 
 test: install
 	@bash scripts/test.sh

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import ClassVar
+
+from pydantic import Field, model_validator
 
 from shared.settings import Settings
 
@@ -10,13 +12,19 @@ from shared.settings import Settings
 class CommandSettings(Settings):
     service_name: str = "command_api"
     port: int = 8001
+    signs: ClassVar[bool] = True
 
     # bcrypt cost; production refuses less than 12. Tests and benchmarks may lower it outside production.
     bcrypt_rounds: int = 12
 
-    # Failed logins allowed per email (and, ten times that, per client address) in one window.
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # Login throttle (command_api/throttle.py, docs/api.md): per (account, client address), this many failures per
+    # window are free, then each attempt waits twice as long as the one before (starting at the back-off); per
+    # account and per address, at most the limits below per window.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_seconds: int = Field(default=900, ge=1, le=86400)
+    login_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    login_account_limit: int = Field(default=100, ge=1, le=100_000)
+    login_address_limit: int = Field(default=100, ge=1, le=100_000)
 
     # Messages per second a sender may sustain, and the burst allowed above it.
     message_rate: float = 20.0

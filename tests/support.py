@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -198,6 +199,9 @@ class Stack:
     name: str = field(default_factory=lambda: unique("t"))
     realtime_nodes: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Every stack signs with keys of its own, made at random: no test relies on a known secret.
+    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    media_url_key: str = field(default_factory=lambda: secrets.token_hex(32))
     processes: list[Process] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -211,7 +215,8 @@ class Stack:
             "PARLEY_NATS_STREAM": self.name.upper(),
             "PARLEY_SUBJECT_PREFIX": f"{self.name}.events",
             "PARLEY_LIVE_SUBJECT_PREFIX": f"{self.name}.live",
-            "PARLEY_JWT_SECRET": "test-secret-" + "x" * 40,
+            "PARLEY_JWT_SECRET": self.jwt_secret,
+            "PARLEY_MEDIA_URL_KEY": self.media_url_key,
             "PARLEY_BCRYPT_ROUNDS": "4",
             "PARLEY_LOG_LEVEL": "INFO",
             "PARLEY_PING_INTERVAL": "5",

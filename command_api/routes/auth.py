@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from command_api.deps import DirectoryDep, EventStoreDep, LoginThrottleDep, RecorderDep, SettingsDep
 from command_api.domain.accounts import LogIn, RegisterUser, email_key, register_user
+from command_api.throttle import Throttled
 from shared.auth import check_password, check_password_against_nothing, create_access_token, hash_password
 from shared.events import Envelope, UserRegistered, new_id
 from shared.logging import request_id_var
@@ -75,13 +76,15 @@ async def login(
     body: LogIn, request: Request, settings: SettingsDep, store: EventStoreDep, throttle: LoginThrottleDep
 ) -> AuthResponse:
     """Exchange email and password for an access token."""
+    # The address uvicorn took from the gateway's X-Forwarded-For (it trusts exactly the gateway, see docs/api.md).
     client = request.client.host if request.client else "unknown"
-    wait = await throttle.retry_after(body.email, client)
-    if wait is not None:
+    # The attempt is counted before the password is checked: parallel guesses cannot overtake the count.
+    attempt = await throttle.reserve(body.email, client)
+    if isinstance(attempt, Throttled):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed logins, try again later",
-            headers={"Retry-After": str(wait)},
+            headers={"Retry-After": str(attempt.retry_after)},
         )
     event = await store.find_by_idempotency_key(email_key(body.email))
     if event is None:
@@ -90,7 +93,6 @@ async def login(
     else:
         ok = await check_password(body.password, event.data["password_hash"])
     if not ok or event is None:
-        await throttle.record_failure(body.email, client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_LOGIN)
-    await throttle.record_success(body.email)
+    await throttle.release(attempt)
     return _auth_response(event, settings)

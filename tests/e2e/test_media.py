@@ -383,7 +383,7 @@ async def test_outsiders_cannot_download(
     not_found(await fetch(http, stack, f"{path}/thumbnail", headers=bearer(alice["access_token"])))  # no thumbnail
     assert (await fetch(http, stack, path)).status_code == 401  # neither a token nor a signature
 
-    signer = MediaSigner.from_secret(stack.env["PARLEY_JWT_SECRET"], 3600)
+    signer = MediaSigner.from_secret(stack.env["PARLEY_MEDIA_URL_KEY"], 3600)
     url = media["url"]
     exp = int(url.split("exp=")[1].split("&")[0])
     sig = url.split("sig=")[1]

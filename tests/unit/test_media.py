@@ -424,3 +424,10 @@ def test_media_uploaded_is_registered() -> None:
 
     assert EVENT_TYPES["MediaUploaded"] is MediaUploaded
     assert EVENT_TYPES["UserProfileUpdated"] is UserProfileUpdated
+
+
+def test_urls_claiming_a_longer_life_than_we_sign_are_refused() -> None:
+    # Same key, signed when the TTL was longer (or forged with a leaked key): more than two TTLs ahead is refused.
+    _, exp, sig = _parts(MediaSigner.from_secret("s" * 40, ttl_seconds=12 * 3600).url(MEDIA_ID, now=NOW))
+    assert exp > NOW + 2 * 3600
+    assert not MediaSigner.from_secret("s" * 40, ttl_seconds=3600).verify(MEDIA_ID, "original", exp, sig, now=NOW)
