@@ -116,6 +116,10 @@ class LoginThrottle:
     async def release(self, reservation: Reservation) -> None:
         """The password was right: this attempt does not count against anyone."""
         await delete_by_id(self.slots, reservation.slot_ids)
+        for slot_id in reservation.slot_ids:
+            prefix, _, number = slot_id.rpartition(":")
+            if self._hints.get(prefix) == int(number) + 1:
+                self._hints[prefix] = int(number)  # the next attempt takes the slot back
 
     async def _take(self, limit: _Limit, window: int, at: float) -> str | Throttled:
         prefix = f"{limit.key}:{window}"
