@@ -40,6 +40,10 @@ class CommandSettings(Settings):
     max_upload_bytes: int = 25 * 1024 * 1024
     # Images with more pixels than this are refused (decompression bombs), animations with more in all frames.
     max_image_pixels: int = 50_000_000
+    # Frames per animation, and seconds of re-encoding per image (a GIF of 40,000 1x1 frames is a few pixels but
+    # tens of seconds of work per frame bookkeeping); past either, 422.
+    max_image_frames: int = Field(default=1000, ge=1, le=100_000)
+    max_image_seconds: float = Field(default=10.0, gt=0, le=600)
     # Images decoded at once per process (each may take a few hundred MB at the pixel limit).
     image_workers: int = 2
 
