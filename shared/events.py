@@ -95,6 +95,27 @@ class UserProfileUpdated(EventData):
     avatar_media_id: str | None = None
 
 
+class AdminGranted(EventData):
+    """An operator made the account an admin (``parley admin grant``; stream ``admin:<user_id>``). ``by`` names the
+    operator as the command found it (user and host), for the audit trail."""
+
+    event_type = "AdminGranted"
+
+    user_id: str
+    email: str
+    by: str
+
+
+class AdminRevoked(EventData):
+    """An operator took the account's admin rights away (``parley admin revoke``; stream ``admin:<user_id>``)."""
+
+    event_type = "AdminRevoked"
+
+    user_id: str
+    email: str
+    by: str
+
+
 PresenceReason = Literal["connected", "disconnected", "node_expired"]
 
 
@@ -117,7 +138,16 @@ class PresenceChanged(EventData):
 # The one place that says which classes are events; nothing is discovered by module path.
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
-    for cls in (UserRegistered, MessageSent, MessagesRead, PresenceChanged, MediaUploaded, UserProfileUpdated)
+    for cls in (
+        UserRegistered,
+        MessageSent,
+        MessagesRead,
+        PresenceChanged,
+        MediaUploaded,
+        UserProfileUpdated,
+        AdminGranted,
+        AdminRevoked,
+    )
 }
 
 # Data fields that are secret: stored in the log for the command side, never printed or served.

@@ -47,9 +47,6 @@ class Settings(BaseSettings):
     media_dir: str = ".data/media"
     media_url_ttl_seconds: int = Field(default=3600, ge=60, le=MAX_MEDIA_URL_TTL_SECONDS)
 
-    # Accounts allowed to read the audit trail (GET /api/audit/events), by email, comma-separated.
-    admin_emails: str = ""
-
     # Browser origins allowed to open sockets and call the APIs (comma-separated).
     allowed_origins: str = "http://localhost:8080,http://127.0.0.1:8080"
 
@@ -61,10 +58,6 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
-
-    @property
-    def admins(self) -> frozenset[str]:
-        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
 
     @property
     def is_development(self) -> bool:

@@ -32,7 +32,7 @@ async def history(
     user_id: CurrentUserId,
     views: ViewsDep,
     signer: SignerDep,
-    before: Annotated[int | None, Query(ge=1, description="Only messages with a seq below this")] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**53, description="Only messages with a seq below this")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> HistoryPage:
     """A page of the conversation with peer_id (oldest first within the page); only its two participants see it."""

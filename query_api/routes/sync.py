@@ -32,7 +32,7 @@ async def sync(
     user_id: CurrentUserId,
     store: EventStoreDep,
     signer: SignerDep,
-    after: Annotated[int, Query(ge=0, description="The highest log position the client has applied")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**53, description="The highest log position the client has applied")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> SyncPage:
     """Messages and read receipts concerning me after `after`, in log order; call again while `more`."""
