@@ -272,14 +272,18 @@ class Stack:
             self.processes.append(self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}))
         for p in self.processes:
             p.start()
-        for p in self.processes:
-            self.wait_ready(p.name)
+        try:
+            for p in self.processes:
+                self.wait_ready(p.name)
+        except BaseException:
+            self.stop()  # no service outlives a stack that failed to start
+            raise
         return self
 
     def process(self, name: str) -> Process:
         return next(p for p in self.processes if p.name == name)
 
-    def wait_ready(self, name: str, timeout: float = 30.0) -> None:
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
         port = self.ports[name]
         process = self.process(name)
 
