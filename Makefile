@@ -5,16 +5,18 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
 
-.PHONY: up test install infra browser lint clean-data
+.PHONY: up test install infra browser nginx lint clean-data
 
+# The services read their keys from .data/secrets.env (random, made on the first start, mode 0600).
 up: $(PY_STAMP) $(WEB_STAMP) infra
 	@mkdir -p .data/ferretdb .data/nats
-	$(VENV)/bin/honcho --procfile Procfile start
+	@scripts/dev-secrets.sh .data/secrets.env
+	$(VENV)/bin/honcho --procfile Procfile start --env .env,.data/secrets.env
 
 test: install
 	@bash scripts/test.sh
 
-install: $(PY_STAMP) $(WEB_STAMP) infra browser
+install: $(PY_STAMP) $(WEB_STAMP) infra browser nginx
 
 infra:
 	@scripts/install-ferretdb.sh
@@ -25,6 +27,12 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing chromium (apt, first time only)..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
+
+# Debian's nginx, to run the compose gateway's own config in a test (tests/e2e/test_nginx_gateway.py).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  echo "installing nginx-light (apt, first time only)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)

@@ -66,7 +66,12 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         app.state.store = store
         app.state.recorder = recorder
         app.state.login_throttle = throttle = LoginThrottle(
-            db, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+            db,
+            free_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+            backoff_seconds=settings.login_backoff_seconds,
+            account_limit=settings.login_account_limit,
+            address_limit=settings.login_address_limit,
         )
         await throttle.ensure_indexes()
         app.state.message_rate = TokenBuckets(rate=settings.message_rate, burst=settings.message_burst)

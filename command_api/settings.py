@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import ClassVar
+
+from pydantic import Field, model_validator
 
 from shared.settings import Settings
 
@@ -10,6 +12,7 @@ from shared.settings import Settings
 class CommandSettings(Settings):
     service_name: str = "command_api"
     port: int = 8001
+    signs: ClassVar[bool] = True
 
     # bcrypt cost; production refuses less than 12. Tests and benchmarks may lower it outside production.
     bcrypt_rounds: int = 12
@@ -19,9 +22,14 @@ class CommandSettings(Settings):
     # The refresh cookie is Secure (HTTPS only) unless set otherwise; by default only in production.
     refresh_cookie_secure: bool | None = None
 
-    # Failed logins allowed per email (and, ten times that, per client address) in one window.
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # Login throttle (command_api/throttle.py, docs/api.md): per (account, client address), this many failures per
+    # window are free, then each attempt waits twice as long as the one before (starting at the back-off); per
+    # account and per address, at most the limits below per window.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_seconds: int = Field(default=900, ge=1, le=86400)
+    login_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    login_account_limit: int = Field(default=100, ge=1, le=100_000)
+    login_address_limit: int = Field(default=100, ge=1, le=100_000)
 
     # Messages per second a sender may sustain, and the burst allowed above it.
     message_rate: float = 20.0
@@ -48,6 +56,10 @@ class CommandSettings(Settings):
     max_upload_bytes: int = 25 * 1024 * 1024
     # Images with more pixels than this are refused (decompression bombs), animations with more in all frames.
     max_image_pixels: int = 50_000_000
+    # Frames per animation, and seconds of re-encoding per image (a GIF of 40,000 1x1 frames is a few pixels but
+    # tens of seconds of work per frame bookkeeping); past either, 422.
+    max_image_frames: int = Field(default=1000, ge=1, le=100_000)
+    max_image_seconds: float = Field(default=10.0, gt=0, le=600)
     # Images decoded at once per process (each may take a few hundred MB at the pixel limit).
     image_workers: int = 2
 

@@ -2,6 +2,7 @@
 import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type ProxyOptions } from "vite";
+import { securityHeaders } from "./securityHeaders";
 
 // The Vite server (dev, and `vite preview` for a production build) is THE web
 // origin of the local stack: the browser only ever talks to this one origin and
@@ -24,14 +25,35 @@ const commandUrl = process.env.PARLEY_COMMAND_URL || "http://127.0.0.1:8001";
 const queryUrl = process.env.PARLEY_QUERY_URL || "http://127.0.0.1:8002";
 const realtimeUrl = process.env.PARLEY_REALTIME_URL || "http://127.0.0.1:8003";
 
+// The backends believe X-Forwarded-For from this gateway only (uvicorn's
+// default: 127.0.0.1), and take the client's address from it for the login
+// limits. So the gateway SETS the X-Forwarded-* headers to what it saw itself,
+// replacing whatever the client sent; appending (http-proxy's xfwd) would let
+// a client name any address it likes. Same as frontend/nginx.conf.
+type Outgoing = { setHeader(name: string, value: string): void };
+type Incoming = {
+  socket: { remoteAddress?: string; encrypted?: boolean };
+  headers: Record<string, string | string[] | undefined>;
+};
+
+function setForwarded(proxyReq: Outgoing, req: Incoming): void {
+  proxyReq.setHeader("X-Forwarded-For", req.socket.remoteAddress ?? "");
+  proxyReq.setHeader("X-Forwarded-Proto", req.socket.encrypted ? "https" : "http");
+  const host = req.headers.host;
+  proxyReq.setHeader("X-Forwarded-Host", typeof host === "string" ? host : "");
+}
+
 // changeOrigin stays false everywhere: the backends (the realtime server in
 // particular) check the browser's Origin header against the allowed web origin
 // (http://localhost:8080), so Host/Origin must reach them unchanged.
-// xfwd adds X-Forwarded-For/-Proto/-Host, as nginx does in production.
 const forward = (target: string, extra: Partial<ProxyOptions> = {}): ProxyOptions => ({
   target,
   changeOrigin: false,
-  xfwd: true,
+  xfwd: false,
+  configure: (proxy) => {
+    proxy.on("proxyReq", (proxyReq, req) => setForwarded(proxyReq, req));
+    proxy.on("proxyReqWs", (proxyReq, req) => setForwarded(proxyReq, req));
+  },
   ...extra,
 });
 
@@ -46,7 +68,7 @@ const proxy: Record<string, ProxyOptions> = {
 };
 
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [securityHeaders(), react(), tailwindcss()],
   server: {
     host: webHost,
     port: webPort,

@@ -4,6 +4,7 @@
     parley verify [--model ...]
     parley audit [--user ID|EMAIL] [--type TYPE] [--since T] [--until T] [--format table|ndjson]
     parley stats
+    parley admin grant|revoke EMAIL
 
 Connects with the same ``PARLEY_*`` settings as the services (MongoDB, NATS). Exit status: 0 done (verify: views
 equal), 1 failed (verify: views differ), 2 bad usage.
@@ -25,6 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tqdm import tqdm
 
 from parley_cli import output
+from parley_cli.admin import UnknownAccount, change_admin, operator, publish
 from projector.control import ControlClient
 from projector.rebuild import LeaseExpired, replay, verify
 from projector.registry import PROJECTIONS
@@ -209,6 +211,25 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
+    grant = args.action == "grant"
+    async with connected(settings, nats=False) as ctx:
+        try:
+            change = await change_admin(ctx.store, args.email, grant=grant, by=operator())
+        except UnknownAccount:
+            print(f"no account with the email {args.email}", file=sys.stderr)
+            return 1
+        if change.event is None:
+            print(f"{args.email} (user {change.user_id}) {'is already' if grant else 'is not'} an admin")
+            return 0
+        published = await publish(settings, ctx.store, change.event)
+    what = "granted admin rights to" if grant else "revoked admin rights of"
+    print(f"{what} {args.email} (user {change.user_id}); event {change.event.id} at position {change.event.position}")
+    if not published:
+        print("NATS not reachable: the command API's outbox relay publishes the event shortly", file=sys.stderr)
+    return 0
+
+
 def _when(text: str) -> datetime:
     """ISO 8601; a time without a zone is taken as UTC."""
     try:
@@ -251,6 +272,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("stats", help="events by type, and how far behind each consumer is")
     p.set_defaults(run=cmd_stats)
+
+    p = commands.add_parser("admin", help="grant or revoke an account's admin rights (recorded as an event)")
+    p.add_argument("action", choices=("grant", "revoke"))
+    p.add_argument("email", help="the email of an existing account")
+    p.set_defaults(run=cmd_admin)
     return root
 
 

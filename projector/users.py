@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from projector.bulk import ViewDocuments
-from shared.events import Envelope, PresenceChanged, UserProfileUpdated, UserRegistered
+from shared.events import AdminGranted, AdminRevoked, Envelope, PresenceChanged, UserProfileUpdated, UserRegistered
 from shared.views import (
     DIRECTORY,
     DIRECTORY_CHUNKS,
@@ -20,12 +20,14 @@ from shared.views import (
     directory_chunk_id,
 )
 
-_RELEVANT = (UserRegistered.event_type, UserProfileUpdated.event_type, PresenceChanged.event_type)
+_ADMIN = (AdminGranted.event_type, AdminRevoked.event_type)
+_RELEVANT = (UserRegistered.event_type, UserProfileUpdated.event_type, PresenceChanged.event_type, *_ADMIN)
 
 
 class UsersProjection:
     """Profile fields are guarded by ``profile_version`` (the user stream's version), presence by
-    ``presence_version`` (the presence stream's), so old or repeated events change nothing."""
+    ``presence_version`` (the presence stream's), admin rights by ``admin_version`` (the admin stream's), so old or
+    repeated events change nothing."""
 
     name = "users"
     models: tuple[str, ...] = (USERS, DIRECTORY)
@@ -61,6 +63,8 @@ class UsersProjection:
                 self.on_user_registered(event, changed)
             elif event.type == PresenceChanged.event_type:
                 self.on_presence_changed(event, changed)
+            elif event.type in _ADMIN:
+                self.on_admin_changed(event, changed)
             else:
                 self.on_user_profile_updated(event, changed)
         await self._list_names(changed)
@@ -140,6 +144,15 @@ class UsersProjection:
             presence_reason=data.reason,
             presence_version=event.stream_version,
         )
+
+    def on_admin_changed(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
+        data = event.decode()
+        assert isinstance(data, AdminGranted | AdminRevoked)
+        doc = self._doc(data.user_id, changed)
+        if doc.get("admin_version", 0) >= event.stream_version:
+            return
+        # The query API checks this field (one read by _id) before serving the audit trail.
+        doc.update(admin=isinstance(data, AdminGranted), admin_version=event.stream_version)
 
 
 def _empty_chunk(chunk_id: str) -> Callable[[], dict[str, Any]]:

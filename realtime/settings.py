@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -12,6 +13,7 @@ from shared.settings import Settings
 class RealtimeSettings(Settings):
     service_name: str = "realtime"
     port: int = 8003
+    signs: ClassVar[bool] = True
     # Identifies this node to the command side's session registry; unique per process unless set.
     node_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     # How often this node tells the command side which users it holds (the command side expires a silent node).

@@ -14,6 +14,28 @@ import jwt
 
 ALGORITHM = "HS256"
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; longer passwords are refused, never silently truncated
+MIN_SECRET_LENGTH = 32
+# Secrets that were ever in Parley's source: anyone can sign with them, so nothing here ever does.
+PUBLISHED_SECRETS = frozenset({"parley-development-secret-change-me"})
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why ``secret`` must not sign anything (missing, short, or published), None when it may."""
+    if not secret:
+        return "is not set"
+    if secret in PUBLISHED_SECRETS:
+        return "is a value published in Parley's source"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def _signing_key(secret: str) -> str:
+    # The last line of defence behind the settings check: no code path signs or verifies with a known secret.
+    problem = weak_secret(secret)
+    if problem:
+        raise ValueError(f"refusing to sign with a secret that {problem}")
+    return secret
 
 
 class InvalidToken(Exception):
@@ -91,7 +113,7 @@ def create_token(
         "gen": generation,
         "typ": kind,
     }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, _signing_key(secret), algorithm=ALGORITHM)
 
 
 def create_access_token(
@@ -105,7 +127,7 @@ def decode_token(token: str, *, secret: str, kind: TokenKind) -> TokenClaims:
     try:
         claims = jwt.decode(
             token,
-            secret,
+            _signing_key(secret),
             algorithms=[ALGORITHM],
             options={"require": ["sub", "iat", "exp", "jti", "sid", "gen", "typ"]},
         )

@@ -95,6 +95,27 @@ class UserProfileUpdated(EventData):
     avatar_media_id: str | None = None
 
 
+class AdminGranted(EventData):
+    """An operator made the account an admin (``parley admin grant``; stream ``admin:<user_id>``). ``by`` names the
+    operator as the command found it (user and host), for the audit trail."""
+
+    event_type = "AdminGranted"
+
+    user_id: str
+    email: str
+    by: str
+
+
+class AdminRevoked(EventData):
+    """An operator took the account's admin rights away (``parley admin revoke``; stream ``admin:<user_id>``)."""
+
+    event_type = "AdminRevoked"
+
+    user_id: str
+    email: str
+    by: str
+
+
 PresenceReason = Literal["connected", "disconnected", "node_expired"]
 
 
@@ -161,6 +182,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         SessionEnded,
         AllSessionsEnded,
         PasswordChanged,
+        AdminGranted,
+        AdminRevoked,
     )
 }
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The development default. Any environment other than development refuses to start with it.
-PLACEHOLDER_SECRET = "parley-development-secret-change-me"
-MIN_SECRET_LENGTH = 32
+from shared.auth import MIN_SECRET_LENGTH, weak_secret
+
+# Signed media URLs live between one and two TTLs; a leaked URL must not stay usable for days.
+MAX_MEDIA_URL_TTL_SECONDS = 12 * 3600
 
 
 class Settings(BaseSettings):
@@ -33,7 +34,12 @@ class Settings(BaseSettings):
     # Ephemeral signals between realtime nodes (typing): plain NATS, never stored in the stream.
     live_subject_prefix: str = "chat.live"
 
-    jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # No default: a secret in the source signs nothing. `make up` makes random ones in .data/secrets.env
+    # (scripts/dev-secrets.sh); tests make their own per stack; compose and production pass them in.
+    jwt_secret: SecretStr = SecretStr("")
+    # The key of signed media URLs, separate from the JWT secret; when unset it is derived from the JWT secret
+    # (shared/media_urls.py), never a known value.
+    media_url_key: SecretStr = SecretStr("")
     # Access tokens are short-lived; the web client renews them with the refresh cookie while it is open
     # (POST /api/auth/refresh). A revocation is remembered in memory for this long (shared/sessions.py).
     jwt_ttl_seconds: int = Field(default=15 * 60, ge=5, le=24 * 3600)
@@ -41,10 +47,7 @@ class Settings(BaseSettings):
     # Media: the content-addressed folder (the command API writes it, the query API serves it), and how long the
     # signed URLs handed to clients stay valid (a URL lives between one and two of these, see shared/media_urls.py).
     media_dir: str = ".data/media"
-    media_url_ttl_seconds: int = 3600
-
-    # Accounts allowed to read the audit trail (GET /api/audit/events), by email, comma-separated.
-    admin_emails: str = ""
+    media_url_ttl_seconds: int = Field(default=3600, ge=60, le=MAX_MEDIA_URL_TTL_SECONDS)
 
     # Browser origins allowed to open sockets and call the APIs (comma-separated).
     allowed_origins: str = "http://localhost:8080,http://127.0.0.1:8080"
@@ -59,19 +62,26 @@ class Settings(BaseSettings):
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
-    def admins(self) -> frozenset[str]:
-        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
-
-    @property
     def is_development(self) -> bool:
         return self.env == "development"
 
+    # Services that sign or check tokens and media URLs refuse to start without a strong secret, in every
+    # environment; the projector, the CLI and the bus tests never sign and may run without one.
+    signs: ClassVar[bool] = False
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        secret = self.jwt_secret.get_secret_value()
-        if not self.is_development and (secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_LENGTH):
-            raise ValueError(
-                f"PARLEY_JWT_SECRET must be set to a random string of at least {MIN_SECRET_LENGTH} "
-                f"characters when PARLEY_ENV={self.env}"
-            )
+    def _refuse_missing_or_known_secret(self) -> Settings:
+        for name, value, required in (
+            ("PARLEY_JWT_SECRET", self.jwt_secret, self.signs),
+            ("PARLEY_MEDIA_URL_KEY", self.media_url_key, False),
+        ):
+            secret = value.get_secret_value()
+            if not secret and not required:
+                continue
+            problem = weak_secret(secret)
+            if problem:
+                raise ValueError(
+                    f"{name} {problem}: set it to a random string of at least {MIN_SECRET_LENGTH} characters "
+                    "(for example `openssl rand -hex 32`); `make up` makes one in .data/secrets.env"
+                )
         return self

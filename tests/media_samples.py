@@ -58,6 +58,17 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+def gif_frame_bomb(frames: int = 40_000) -> bytes:
+    """A GIF of ``frames`` 1x1 frames (0.9 MB for 40,000): few pixels, but a frame's bookkeeping each."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    # Graphic control extension, image descriptor, then LZW data for one pixel (clear, 0, end) in 3-bit codes.
+    frame = (
+        b"\x21\xf9\x04\x00\x01\x00\x00\x00" + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    )
+    return header + loop + frame * frames + b"\x3b"
+
+
 # -- ISO base media (MP4, M4A, MOV) ------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -198,6 +199,9 @@ class Stack:
     name: str = field(default_factory=lambda: unique("t"))
     realtime_nodes: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Every stack signs with keys of its own, made at random: no test relies on a known secret.
+    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    media_url_key: str = field(default_factory=lambda: secrets.token_hex(32))
     processes: list[Process] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -211,7 +215,8 @@ class Stack:
             "PARLEY_NATS_STREAM": self.name.upper(),
             "PARLEY_SUBJECT_PREFIX": f"{self.name}.events",
             "PARLEY_LIVE_SUBJECT_PREFIX": f"{self.name}.live",
-            "PARLEY_JWT_SECRET": "test-secret-" + "x" * 40,
+            "PARLEY_JWT_SECRET": self.jwt_secret,
+            "PARLEY_MEDIA_URL_KEY": self.media_url_key,
             "PARLEY_BCRYPT_ROUNDS": "4",
             "PARLEY_LOG_LEVEL": "INFO",
             "PARLEY_PING_INTERVAL": "5",
@@ -269,14 +274,18 @@ class Stack:
             self.processes.append(self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}))
         for p in self.processes:
             p.start()
-        for p in self.processes:
-            self.wait_ready(p.name)
+        try:
+            for p in self.processes:
+                self.wait_ready(p.name)
+        except BaseException:
+            self.stop()  # no service outlives a stack that failed to start
+            raise
         return self
 
     def process(self, name: str) -> Process:
         return next(p for p in self.processes if p.name == name)
 
-    def wait_ready(self, name: str, timeout: float = 30.0) -> None:
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
         port = self.ports[name]
         process = self.process(name)
 

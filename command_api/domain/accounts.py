@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
@@ -10,7 +9,7 @@ from pydantic import AfterValidator, EmailStr, Field
 from shared.accounts import email_key, normalize_email
 from shared.auth import MAX_PASSWORD_BYTES
 from shared.events import NewEvent, UserRegistered
-from shared.validation import SafeStr, StrictBody
+from shared.validation import SafeStr, StrictBody, visible_text
 
 __all__ = ["email_key", "normalize_email"]
 
@@ -24,9 +23,7 @@ def _display_name(value: str) -> str:
         raise ValueError("must not be empty")
     if len(name) > MAX_NAME_CHARS:
         raise ValueError(f"must be at most {MAX_NAME_CHARS} characters")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise ValueError("must not contain control characters")
-    return name
+    return visible_text(name)
 
 
 def _new_password(value: str) -> str:

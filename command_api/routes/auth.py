@@ -20,6 +20,7 @@ from command_api.domain.accounts import LogIn, RegisterUser, email_key, register
 from command_api.rate_limit import too_many
 from command_api.session_cookie import issue_session
 from command_api.settings import CommandSettings
+from command_api.throttle import Throttled
 from shared.auth import check_password, check_password_against_nothing, hash_password
 from shared.events import Envelope, UserRegistered, new_id
 from shared.logging import request_id_var
@@ -111,13 +112,15 @@ async def login(
     sessions: SessionsDep,
 ) -> AuthResponse:
     """Exchange email and password for an access token."""
+    # The address uvicorn took from the gateway's X-Forwarded-For (it trusts exactly the gateway, see docs/api.md).
     client = request.client.host if request.client else "unknown"
-    wait = await throttle.retry_after(body.email, client)
-    if wait is not None:
+    # The attempt is counted before the password is checked: parallel guesses cannot overtake the count.
+    attempt = await throttle.reserve(body.email, client)
+    if isinstance(attempt, Throttled):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed logins, try again later",
-            headers={"Retry-After": str(wait)},
+            headers={"Retry-After": str(attempt.retry_after)},
         )
     # Not exhaustive: an unknown email must not cost a read of the whole log (the index knows every account).
     event = await store.find_by_idempotency_key(email_key(body.email), exhaustive=False)
@@ -127,8 +130,7 @@ async def login(
     else:
         ok = await check_password(body.password, await sessions.password_hash(event))
     if not ok or event is None:
-        await throttle.record_failure(body.email, client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_LOGIN)
-    await throttle.record_success(body.email)
+    await throttle.release(attempt)
     state = await sessions.user_state(event.data["user_id"])
     return _auth_response(event, settings, response, generation=state.generation)

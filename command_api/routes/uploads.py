@@ -18,7 +18,7 @@ from command_api.deps import (
     UploadQuotaDep,
 )
 from command_api.domain.media import MediaRefused, damaged, media_meta, sanitize_name, upload_media
-from command_api.imaging import process_image
+from command_api.imaging import ImageLimits, process_image
 from command_api.quota import QuotaExceeded
 from command_api.rate_limit import too_many
 from command_api.sniffing import sniff
@@ -97,8 +97,18 @@ async def upload(
             out.close()
             staged.append(out_path)
             async with image_slots:
+                limits = ImageLimits(
+                    max_pixels=settings.max_image_pixels,
+                    max_frames=settings.max_image_frames,
+                    max_seconds=settings.max_image_seconds,
+                )
                 image = await asyncio.to_thread(
-                    process_image, received.path, out_path, mime=sniffed.mime, max_pixels=settings.max_image_pixels
+                    process_image,
+                    received.path,
+                    out_path,
+                    mime=sniffed.mime,
+                    max_pixels=limits.max_pixels,
+                    limits=limits,
                 )
             await storage.put_file(out_path, image.sha256)
             thumbnail_sha256 = await storage.put_bytes(image.thumbnail)

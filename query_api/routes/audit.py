@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from query_api.deps import CurrentUserId, EventStoreDep, SettingsDep, ViewsDep
+from query_api.deps import CurrentUserId, EventStoreDep, ViewsDep
 from shared.audit import AuditFilter, audit_record, find_user_id, page
 from shared.events import EVENT_TYPES
 from shared.views import USERS
@@ -46,19 +46,18 @@ class AuditPage(BaseModel):
 )
 async def audit_events(
     user_id: CurrentUserId,
-    settings: SettingsDep,
     views: ViewsDep,
     store: EventStoreDep,
     user: Annotated[str | None, Query(max_length=254, description="A user id, or an account's email")] = None,
     type: Annotated[list[str] | None, Query(description="Event type(s), e.g. MessageSent")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Events at or after (ISO 8601 with zone)")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Events before (ISO 8601 with zone)")] = None,
-    after: Annotated[int, Query(ge=0, description="Only events after this log position (the page cursor)")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**53, description="Only events after this log position (page cursor)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
-    """Events of the log, oldest first, for the admins named in `PARLEY_ADMIN_EMAILS`; 403 for everyone else."""
-    me = await views[USERS].find_one({"_id": user_id}, projection={"email": 1})
-    if me is None or str(me.get("email", "")).lower() not in settings.admins:
+    """Events of the log, oldest first, for admins (`parley admin grant EMAIL`); 403 for everyone else."""
+    me = await views[USERS].find_one({"_id": user_id}, projection={"admin": 1})
+    if me is None or me.get("admin") is not True:
         raise HTTPException(403, "audit is for admins only")
     unknown = sorted(set(type or ()) - set(EVENT_TYPES))
     if unknown:

@@ -67,7 +67,7 @@ async def download(
     store: EventStoreDep,
     signer: SignerDep,
     storage: StorageDep,
-    exp: Annotated[int | None, Query(description="Expiry of a signed URL (unix seconds)")] = None,
+    exp: Annotated[int | None, Query(ge=0, le=2**53, description="Expiry of a signed URL (unix seconds)")] = None,
     sig: Annotated[str | None, Query(max_length=128, description="Signature of a signed URL")] = None,
 ) -> Response:
     """The upload's bytes (Range supported), with the bearer token or a signed URL from a message."""
@@ -83,7 +83,7 @@ async def thumbnail(
     store: EventStoreDep,
     signer: SignerDep,
     storage: StorageDep,
-    exp: Annotated[int | None, Query(description="Expiry of a signed URL (unix seconds)")] = None,
+    exp: Annotated[int | None, Query(ge=0, le=2**53, description="Expiry of a signed URL (unix seconds)")] = None,
     sig: Annotated[str | None, Query(max_length=128, description="Signature of a signed URL")] = None,
 ) -> Response:
     """An image upload's thumbnail (WebP, at most 480 px), with the bearer token or a signed URL."""

@@ -109,7 +109,7 @@ class Web:
 
 
 @contextmanager
-def running_web(infra: Infra) -> Iterator[Web]:
+def running_web(infra: Infra, extra_env: dict[str, str] | None = None) -> Iterator[Web]:
     """A private stack (so the browser's Origin is allowed) with Vite serving the client in front of it."""
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
@@ -120,6 +120,7 @@ def running_web(infra: Infra) -> Iterator[Web]:
             "PARLEY_ALLOWED_ORIGINS": origin,
             "PARLEY_MESSAGE_RATE": "50",
             "PARLEY_MESSAGE_BURST": "200",
+            **(extra_env or {}),
         },
     ).start()
     vite = Process(
@@ -154,8 +155,13 @@ def running_web(infra: Infra) -> Iterator[Web]:
 
 @contextmanager
 def page_factory(browser: Any, web: Web) -> Iterator[PageFactory]:
-    """Opens pages in fresh browser contexts (separate cookies: separate people) on `web`."""
+    """Opens pages in fresh browser contexts (separate cookies: separate people) on `web`.
+
+    Every page reports what the Content-Security-Policy blocked; a test whose pages hit the policy fails: the app
+    must work under it.
+    """
     contexts: list[Any] = []
+    blocked: list[str] = []
 
     def open_page(width: int = 1280, height: int = 800, token: str | None = None) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, base_url=web.url)
@@ -166,13 +172,19 @@ def page_factory(browser: Any, web: Web) -> Iterator[PageFactory]:
             cookie = {"name": "parley_refresh", "value": web.refresh_cookies[token], "domain": host}
             context.add_cookies([{**cookie, "path": "/api/auth", "httpOnly": True, "sameSite": "Strict"}])
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+        )
+        return page
 
     try:
         yield open_page
     finally:
         for context in contexts:
             context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 
 def two_people_with_the_app_open(web: Web, new_page: PageFactory) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:

@@ -383,7 +383,7 @@ async def test_outsiders_cannot_download(
     not_found(await fetch(http, stack, f"{path}/thumbnail", headers=bearer(alice["access_token"])))  # no thumbnail
     assert (await fetch(http, stack, path)).status_code == 401  # neither a token nor a signature
 
-    signer = MediaSigner.from_secret(stack.env["PARLEY_JWT_SECRET"], 3600)
+    signer = MediaSigner.from_secret(stack.env["PARLEY_MEDIA_URL_KEY"], 3600)
     url = media["url"]
     exp = int(url.split("exp=")[1].split("&")[0])
     sig = url.split("sig=")[1]
@@ -508,3 +508,20 @@ async def _status_is(http: httpx.AsyncClient, stack: Stack, path: str, user: dic
 async def _user_push(socket: Any, user_id: str) -> dict[str, Any] | None:
     pushes = [u for u in received(socket, "user") if u["id"] == user_id and u.get("avatar")]
     return pushes[0] if pushes else None
+
+
+async def test_a_gif_frame_bomb_is_refused_quickly(
+    http: httpx.AsyncClient, stack: Stack, pair: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    alice, _ = pair
+    bomb = s.gif_frame_bomb(40_000)
+    assert len(bomb) < 1_000_000
+    started = time.monotonic()
+    response = await upload(http, stack, alice, bomb, "bomb.gif", "image/gif")
+    took = time.monotonic() - started
+    assert response.status_code == 422, response.text
+    assert "too many frames" in response.json()["detail"]
+    assert took < 3, f"refused after {took:.1f} s"
+    print(f"GIF of 40,000 frames refused in {took * 1000:.0f} ms")
+    # An ordinary animation still goes through.
+    assert (await upload(http, stack, alice, s.animated_gif(), "fine.gif", "image/gif")).status_code == 201

@@ -30,7 +30,7 @@ def ops_stack(infra: Infra) -> Iterator[Stack]:
     s = Stack(
         infra,
         infra.nats,
-        extra_env={"PARLEY_MESSAGE_RATE": "200", "PARLEY_MESSAGE_BURST": "400", "PARLEY_ADMIN_EMAILS": ADMIN_EMAIL},
+        extra_env={"PARLEY_MESSAGE_RATE": "200", "PARLEY_MESSAGE_BURST": "400"},
     ).start()
     try:
         yield s
@@ -264,6 +264,8 @@ async def test_audit_filters_orders_and_hides_secrets(http: httpx.AsyncClient, o
     assert (await http.get(url, headers=bearer(carol["access_token"]))).status_code == 403
     assert (await http.get(url)).status_code == 401
     admin = await register(http, stack, name="Ops", email=ADMIN_EMAIL)
+    status, out, _ = await parley(stack, "admin", "grant", ADMIN_EMAIL)
+    assert status == 0, out
 
     async def admin_projected() -> bool:
         return (await http.get(url, params={"limit": 1}, headers=bearer(admin["access_token"]))).status_code == 200

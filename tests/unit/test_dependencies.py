@@ -7,6 +7,7 @@ cost the command API a tenth of its CPU under load. Blocking work belongs in exp
 from __future__ import annotations
 
 import inspect
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,7 +45,8 @@ def _runs_on_the_loop(call: Any) -> bool:
 
 
 @pytest.mark.parametrize("create_app", [create_command_app, create_query_app], ids=["command", "query"])
-def test_every_dependency_and_endpoint_is_async(create_app: Any) -> None:
+def test_every_dependency_and_endpoint_is_async(create_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARLEY_JWT_SECRET", secrets.token_hex(32))
     app: FastAPI = create_app()
     routes = list(_api_routes(app.routes))
     assert len(routes) > 3

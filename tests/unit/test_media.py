@@ -14,7 +14,7 @@ from PIL import Image
 from command_api.domain.media import MediaRefused, attach_media, avatar_upload, sanitize_name, upload_media
 from command_api.domain.messaging import DecisionError
 from command_api.domain.profile import UpdateProfile, fold, update_profile
-from command_api.imaging import process_image
+from command_api.imaging import ImageLimits, process_image
 from command_api.sniffing import DOCX, PPTX, XLSX, sniff
 from query_api.routes.media import content_disposition, parse_range
 from shared.events import Envelope, MediaUploaded, UserProfileUpdated, UserRegistered
@@ -424,3 +424,26 @@ def test_media_uploaded_is_registered() -> None:
 
     assert EVENT_TYPES["MediaUploaded"] is MediaUploaded
     assert EVENT_TYPES["UserProfileUpdated"] is UserProfileUpdated
+
+
+def test_urls_claiming_a_longer_life_than_we_sign_are_refused() -> None:
+    # Same key, signed when the TTL was longer (or forged with a leaked key): more than two TTLs ahead is refused.
+    _, exp, sig = _parts(MediaSigner.from_secret("s" * 40, ttl_seconds=12 * 3600).url(MEDIA_ID, now=NOW))
+    assert exp > NOW + 2 * 3600
+    assert not MediaSigner.from_secret("s" * 40, ttl_seconds=3600).verify(MEDIA_ID, "original", exp, sig, now=NOW)
+
+
+def test_frames_and_time_per_image_are_bounded(tmp_path: Path) -> None:
+    src = tmp_path / "in.gif"
+    src.write_bytes(s.gif_frame_bomb(1001))
+    with pytest.raises(MediaRefused, match="too many frames"):
+        process_image(src, tmp_path / "out.gif", mime="image/gif", max_pixels=10**9)
+    src.write_bytes(s.gif_frame_bomb(5))
+    limits = ImageLimits(max_pixels=10**9, max_frames=4)
+    with pytest.raises(MediaRefused, match="too many frames"):
+        process_image(src, tmp_path / "out.gif", mime="image/gif", max_pixels=10**9, limits=limits)
+    limits = ImageLimits(max_pixels=10**9, max_seconds=1e-9)
+    with pytest.raises(MediaRefused, match="too long"):
+        process_image(src, tmp_path / "out.gif", mime="image/gif", max_pixels=10**9, limits=limits)
+    src.write_bytes(s.animated_gif())
+    assert process_image(src, tmp_path / "out.gif", mime="image/gif", max_pixels=10**9).width == 64

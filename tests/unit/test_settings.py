@@ -4,17 +4,53 @@ import pytest
 from pydantic import ValidationError
 
 from command_api.settings import CommandSettings
-from shared.settings import PLACEHOLDER_SECRET, Settings
+from projector.settings import ProjectorSettings
+from query_api.settings import QuerySettings
+from realtime.settings import RealtimeSettings
+from shared.auth import PUBLISHED_SECRETS, create_access_token
+from shared.media_urls import MediaSigner
+from shared.settings import MAX_MEDIA_URL_TTL_SECONDS, Settings
+
+PLACEHOLDER = next(iter(PUBLISHED_SECRETS))
 
 
-def test_development_runs_with_the_placeholder_secret() -> None:
-    assert Settings(env="development").jwt_secret.get_secret_value() == PLACEHOLDER_SECRET
-
-
-@pytest.mark.parametrize("secret", [PLACEHOLDER_SECRET, "short", ""])
-def test_production_refuses_placeholder_or_weak_secret(secret: str) -> None:
+@pytest.mark.parametrize("env", ["development", "test", "production"])
+@pytest.mark.parametrize("secret", [PLACEHOLDER, "short", ""])
+@pytest.mark.parametrize("settings", [CommandSettings, QuerySettings, RealtimeSettings])
+def test_signing_services_refuse_a_missing_weak_or_published_secret_in_every_mode(
+    settings: type[Settings], secret: str, env: str
+) -> None:
     with pytest.raises(ValidationError, match="PARLEY_JWT_SECRET"):
-        Settings(env="production", jwt_secret=secret)  # type: ignore[arg-type]
+        settings(env=env, jwt_secret=secret)  # type: ignore[arg-type]
+
+
+def test_services_that_never_sign_run_without_a_secret() -> None:
+    assert ProjectorSettings(env="production").jwt_secret.get_secret_value() == ""
+    assert Settings().jwt_secret.get_secret_value() == ""
+
+
+def test_a_media_url_key_if_given_must_be_strong() -> None:
+    with pytest.raises(ValidationError, match="PARLEY_MEDIA_URL_KEY"):
+        QuerySettings(jwt_secret="x" * 40, media_url_key="short")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("secret", [PLACEHOLDER, "short", ""])
+def test_no_code_path_signs_with_a_known_secret(secret: str) -> None:
+    with pytest.raises(ValueError, match="refusing to sign"):
+        create_access_token("user-1", secret=secret, ttl_seconds=60)
+    with pytest.raises(ValueError, match="refusing to sign"):
+        MediaSigner.from_secret(secret, 3600)
+
+
+def test_media_urls_have_their_own_key() -> None:
+    settings = QuerySettings(jwt_secret="j" * 40, media_url_key="m" * 40)  # type: ignore[arg-type]
+    assert MediaSigner.from_settings(settings) == MediaSigner.from_secret("m" * 40, 3600)
+    assert MediaSigner.from_settings(settings) != MediaSigner.from_secret("j" * 40, 3600)
+
+
+def test_media_url_lifetime_is_bounded() -> None:
+    with pytest.raises(ValidationError, match="media_url_ttl_seconds"):
+        QuerySettings(jwt_secret="x" * 40, media_url_ttl_seconds=MAX_MEDIA_URL_TTL_SECONDS + 1)  # type: ignore[arg-type]
 
 
 def test_production_refuses_cheap_bcrypt() -> None:
