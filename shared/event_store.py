@@ -475,8 +475,10 @@ class EventStore:
         """The head of the log, known to be at least ``at_least``: positions are gapless, so probe forward by
         ``_id`` (a handful of reads at a time) until one is missing."""
         head = at_least
+        probe = 4  # the hints are usually a few positions behind, or none
         while True:
-            ahead = range(head + 1, head + 1 + _PROBE)
+            ahead = range(head + 1, head + 1 + probe)
+            probe = _PROBE
             docs = await find_by_id(self.events, [position_id(p) for p in ahead])
             present = {int(d["position"]) for d in docs.values()}
             for position in ahead:
