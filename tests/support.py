@@ -247,7 +247,7 @@ class Stack:
             env={**self.env, **(env or {})},
         )
 
-    def start(self) -> Stack:
+    def start(self, *, ready_timeout: float = 30.0) -> Stack:
         self.ports["command"] = free_port()
         self.ports["query"] = free_port()
         self.ports["projector"] = free_port()
@@ -268,7 +268,7 @@ class Stack:
         for p in self.processes:
             p.start()
         for p in self.processes:
-            self.wait_ready(p.name)
+            self.wait_ready(p.name, timeout=ready_timeout)
         return self
 
     def process(self, name: str) -> Process:
