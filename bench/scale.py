@@ -268,18 +268,19 @@ def items(body: Any) -> int:
 
 
 def sample(calls: Iterator[Call], how: Sampling, *, warmup: int | None = None) -> Figure:
-    """Time the calls one after another: a warm-up, then ``how.samples`` (``how.few`` when they are slow), within
-    the time budget."""
-    warm: list[float] = []
+    """Time the calls one after another: a warm-up, then ``how.samples`` (only ``how.few`` when those take over
+    a second), within the time budget."""
     for _ in range(how.warmup if warmup is None else warmup):
-        warm.append(timed(next(calls))[0])
-        if warm[-1] > SLOW:
-            break
+        if timed(next(calls))[0] > SLOW:
+            break  # one slow warm-up is warm enough
     figure = Figure()
     started = time.monotonic()
     for call in calls:
-        target = how.few if statistics.median(warm + figure.samples or [0.0]) > SLOW else how.samples
-        if len(figure.samples) >= target or (figure.samples and time.monotonic() - started > how.budget):
+        done = len(figure.samples)
+        if done >= how.samples or (done and time.monotonic() - started > how.budget):
+            break
+        # Decided on the first few samples alone, so that a request near the threshold is not cut off at random.
+        if done >= how.few and statistics.median(figure.samples[: how.few]) > SLOW:
             break
         elapsed, response = timed(call)
         figure.samples.append(elapsed)
