@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import subprocess
 import tempfile
 import time
@@ -15,19 +16,25 @@ from tests.support import FerretDB, Infra, NatsServer, Process, Stack
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def bench_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a benchmark's services run with on top of the test stack's settings."""
+    return {
+        "PARLEY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "PARLEY_MESSAGE_RATE": "10000",
+        "PARLEY_MESSAGE_BURST": "10000",
+        # A fresh secret per run: nothing signs with a secret anyone can read in the repository.
+        "PARLEY_JWT_SECRET": secrets.token_hex(32),
+        **(extra_env or {}),
+    }
+
+
 def start_stack(*, realtime_nodes: int = 1, extra_env: dict[str, str] | None = None) -> tuple[Stack, Infra]:
     workdir = Path(tempfile.mkdtemp(prefix="parley-bench-"))
     ferret, nats = FerretDB(workdir), NatsServer(workdir)
     ferret.start()
     nats.start()
     infra = Infra(ferretdb=ferret, nats=nats, workdir=workdir)
-    env = {
-        "PARLEY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "PARLEY_MESSAGE_RATE": "10000",
-        "PARLEY_MESSAGE_BURST": "10000",
-    }
-    env.update(extra_env or {})
-    stack = Stack(infra, nats, extra_env=env, realtime_nodes=realtime_nodes).start()
+    stack = Stack(infra, nats, extra_env=bench_env(extra_env), realtime_nodes=realtime_nodes).start()
     return stack, infra
 
 

@@ -20,7 +20,9 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from bench.common import cpu_seconds, machine
+from command_api.domain.accounts import email_key
 from projector.rebuild import Rebuild, replay
+from projector.registry import PROJECTIONS
 from projector.sources import BusSource
 from shared.bus import Bus
 from shared.event_store import EventStore
@@ -37,26 +39,37 @@ from shared.events import (
 from shared.settings import Settings
 from tests.support import FerretDB, NatsServer
 
+# Not a hash of anything: nobody logs in to a planned account unless the caller passes a real hash.
+UNUSABLE_HASH = "$2b$12$" + "x" * 53
 
-def plan(total: int, seed: int = 1) -> list[tuple[NewEvent, int]]:
-    """(event, expected version) pairs making a log of ``total`` events in a plausible mix."""
+
+def planned_email(user_id: str) -> str:
+    return f"{user_id}@x.io"
+
+
+def plan(total: int, seed: int = 1, *, password_hash: str = UNUSABLE_HASH) -> list[tuple[NewEvent, int]]:
+    """(event, expected version) pairs making a log of ``total`` events in a plausible mix.
+
+    Registrations carry the email key the command API gives them, so a planned user can log in (with the password
+    of ``password_hash``) once ``write_log`` has stored them.
+    """
     rng = random.Random(seed)
     users = [new_id() for _ in range(max(10, total // 100))]
     events: list[tuple[NewEvent, int]] = []
     versions: dict[str, int] = {}
 
-    def add(stream: str, data: Any, actor: str) -> None:
+    def add(stream: str, data: Any, actor: str, key: str | None = None) -> None:
         version = versions.get(stream, 0)
-        events.append((NewEvent(stream=stream, data=data, actor_id=actor), version))
+        events.append((NewEvent(stream=stream, data=data, actor_id=actor, idempotency_key=key), version))
         versions[stream] = version + 1
 
     for user in users:
+        email = planned_email(user)
         add(
             f"user:{user}",
-            UserRegistered(
-                user_id=user, name=f"User {user[:6]}", email=f"{user}@x.io", password_hash="$2b$12$" + "x" * 53
-            ),
+            UserRegistered(user_id=user, name=f"User {user[:6]}", email=email, password_hash=password_hash),
             user,
+            email_key(email),
         )
     pairs = [tuple(sorted(rng.sample(users, 2))) for _ in range(len(users) * 2)]
     while len(events) < total:
@@ -133,7 +146,13 @@ async def write_log(store: EventStore, events: list[tuple[NewEvent, int]]) -> fl
     started = time.perf_counter()
     chunk = 2000  # appended concurrently: the store writes each group with one insert
     for start in range(0, len(events), chunk):
-        await asyncio.gather(*(store.append(e, expected_version=v) for e, v in events[start : start + chunk]))
+        await asyncio.gather(
+            *(
+                # As registration does: the email key is kept where a login finds it whatever the log's size.
+                store.append(e, expected_version=v, remember_key=isinstance(e.data, UserRegistered))
+                for e, v in events[start : start + chunk]
+            )
+        )
         await store.outbox.delete_many({})  # no relay here; the bench reads the log, not the bus
     return time.perf_counter() - started
 
@@ -176,7 +195,7 @@ async def run(total: int) -> None:
         print(f"writing a log of {total:,} events...")
         wrote = await write_log(store, plan(total))
         print(f"  written in {wrote:.1f} s ({total / wrote:,.0f} events/s)")
-        names = ["users", "conversations", "messages", "media"]
+        names = list(PROJECTIONS)  # every registered read model, as `--model all`
 
         settings = Settings(nats_url=nats_server.url, nats_stream="BENCH", subject_prefix="bench.events")
         bus = Bus(settings, name="bench")

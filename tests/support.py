@@ -254,7 +254,7 @@ class Stack:
             env={**self.env, **(env or {})},
         )
 
-    def start(self) -> Stack:
+    def start(self, *, ready_timeout: float = 30.0) -> Stack:
         self.ports["command"] = free_port()
         self.ports["query"] = free_port()
         self.ports["projector"] = free_port()
@@ -276,7 +276,7 @@ class Stack:
             p.start()
         try:
             for p in self.processes:
-                self.wait_ready(p.name)
+                self.wait_ready(p.name, timeout=ready_timeout)
         except BaseException:
             self.stop()  # no service outlives a stack that failed to start
             raise
