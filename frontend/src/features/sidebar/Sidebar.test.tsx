@@ -41,7 +41,11 @@ function setup(hash = "") {
   const users = people();
   const backend = fakeBackend(me, users);
   backend.routes.set("GET /api/conversations/*", () => ({ status: 200, body: { messages: [], next_before: null } }));
-  localStorage.setItem("parley.token", "token-1");
+  // Signed in: the session comes from the refresh cookie (the browser's business), renewed by this route.
+  backend.routes.set("POST /api/auth/refresh", () => ({
+    status: 200,
+    body: { access_token: "token-1", token_type: "bearer", expires_in: 900 },
+  }));
   window.location.hash = hash;
   render(<App fetch={backend.fetch} queryClient={createQueryClient()} />);
   return { backend, users };
