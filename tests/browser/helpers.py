@@ -109,7 +109,7 @@ class Web:
 
 
 @contextmanager
-def running_web(infra: Infra) -> Iterator[Web]:
+def running_web(infra: Infra, extra_env: dict[str, str] | None = None) -> Iterator[Web]:
     """A private stack (so the browser's Origin is allowed) with Vite serving the client in front of it."""
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
@@ -120,6 +120,7 @@ def running_web(infra: Infra) -> Iterator[Web]:
             "PARLEY_ALLOWED_ORIGINS": origin,
             "PARLEY_MESSAGE_RATE": "50",
             "PARLEY_MESSAGE_BURST": "200",
+            **(extra_env or {}),
         },
     ).start()
     vite = Process(
