@@ -54,7 +54,9 @@ def _token(stack: Stack) -> str:
 # Generating the cases is most of the time (about a minute per document on an idle machine, several under load).
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("service", ["command", "query"])
-def test_no_generated_request_gets_a_server_error(fuzz_stack: Stack, service: str) -> None:
+def test_no_generated_request_gets_a_server_error(
+    fuzz_stack: Stack, service: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     base_url = fuzz_stack.url(service)
     headers = {"Authorization": f"Bearer {_token(fuzz_stack)}"}
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
@@ -63,7 +65,8 @@ def test_no_generated_request_gets_a_server_error(fuzz_stack: Stack, service: st
         [op.as_strategy(mode, headers=headers) for op in operations for mode in GenerationMode]  # type: ignore[misc]
     )
     run_seed = int(os.environ.get("PARLEY_FUZZ_SEED") or random.randrange(2**32))
-    print(f"\nfuzzing the {service} API: {len(operations)} operations, seed {run_seed} (PARLEY_FUZZ_SEED)")
+    with capsys.disabled():  # the seed shows in every run's output, passing or not
+        print(f"\nfuzzing the {service} API: {len(operations)} operations, seed {run_seed} (PARLEY_FUZZ_SEED)")
     statuses: Counter[int] = Counter()
     failures: list[str] = []
     counting = threading.Lock()
@@ -97,6 +100,7 @@ def test_no_generated_request_gets_a_server_error(fuzz_stack: Stack, service: st
             done.result()
     total = sum(statuses.values())
     answers = dict(sorted(statuses.items()))
-    print(f"{total} requests in {time.monotonic() - started:.1f} s, seed {run_seed}: {answers}")
+    with capsys.disabled():
+        print(f"{total} requests in {time.monotonic() - started:.1f} s, seed {run_seed}: {answers}")
     assert total >= EXAMPLES
     assert not failures, f"seed {run_seed}: " + "\n".join(failures[:20])
