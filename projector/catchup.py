@@ -1,13 +1,14 @@
-"""The ``catchup`` read model: per user, the messages and receipts concerning them, by log position.
+"""The ``catchup`` read model: per user, the messages and receipts concerning them, in log order.
 
-A reconnecting client asks for everything after the last position it applied. Entries are grouped per user and
-window of ``CATCHUP_WINDOW`` log positions (``<user>|<window>``, ordered by position within), and a per-user
-document lists the windows that hold anything, so a catch-up reads the list and then only the windows it needs:
-bounded by what it returns, whatever the size of the log.
+A reconnecting client asks for everything after the last position it applied. Each user's entries are numbered in
+log order and kept ``CATCHUP_BUCKET`` to a document (``<user>|<bucket>``); the user's own document holds how many
+there are and the position of the newest. A catch-up reads the newest buckets back to its cursor (or, for a client
+far behind, finds its bucket by bisection): bounded by what it returns, whatever the size of the log.
 
 The query API reads the log itself past ``~through``, the position up to which every event has been applied here.
 So events are applied strictly in position order: when the bus hands over an event past a gap (two appends
-published out of order), the missing positions are read from the log by ``_id`` and applied first.
+published out of order), the missing positions are read from the log by ``_id`` and applied first. Strict order
+also makes the numbering the same live and in a replay.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from projector.bulk import ViewDocuments
 from shared.conversations import catchup_entry
 from shared.events import Envelope
-from shared.views import CATCHUP, CATCHUP_THROUGH, ViewCatalog, catchup_window, catchup_window_id
+from shared.mongo import replace_by_id
+from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, ViewCatalog, catchup_bucket_id
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class CatchupProjection:
     models: tuple[str, ...] = (CATCHUP,)
 
     def __init__(self, views: ViewCatalog) -> None:
-        self.docs = ViewDocuments(views[CATCHUP], limit=2_000)
+        self.docs = ViewDocuments(views[CATCHUP], limit=5_000)
         self.read_positions: ReadPositions | None = views.read_positions
         self.through: int | None = None  # loaded on first use
 
@@ -46,6 +48,8 @@ class CatchupProjection:
 
     async def flush(self) -> None:
         await self.docs.flush()
+        # ~through is written with the rest: a rebuilt view holds every event up to where the replay read.
+        self.docs.rebuilding = False
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         if self.through is None:
@@ -74,43 +78,42 @@ class CatchupProjection:
         return sorted([*events, *found], key=lambda e: e.position)
 
     async def _apply(self, events: list[Envelope]) -> None:
-        entries: dict[str, list[dict[str, Any]]] = {}
-        for event in events:
-            concerned = catchup_entry(event)
-            if concerned is None:
-                continue
-            users, entry = concerned
-            for user in dict.fromkeys(users):
-                entries.setdefault(catchup_window_id(user, catchup_window(event.position)), []).append(entry)
-        listings = {window_id.split("|", 1)[0] for window_id in entries}
-        await self.docs.load([*entries, *listings, CATCHUP_THROUGH])
+        concerned = [c for c in map(catchup_entry, events) if c is not None]
+        users = list(dict.fromkeys(user for users, _ in concerned for user in users))
+        await self.docs.load(users)
+        heads = {user: self.docs.docs.get(user) or {"_id": user, "count": 0, "last_position": 0} for user in users}
+        tops = [catchup_bucket_id(u, (h["count"] - 1) // CATCHUP_BUCKET) for u, h in heads.items() if h["count"]]
+        await self.docs.load(tops)
         changed: dict[str, dict[str, Any]] = {}
-        for window_id, new in entries.items():
-            user, window = window_id.split("|", 1)
-            doc = self.docs.edit(window_id, changed, _empty_window(window_id, user, int(window)))
-            known = {e["position"] for e in doc["entries"]}
-            doc["entries"] += [e for e in new if e["position"] not in known]
-            doc["entries"].sort(key=lambda e: e["position"])
-            listing = self.docs.edit(user, changed, _empty_listing(user))
-            if int(window) not in listing["windows"]:
-                listing["windows"] = sorted([*listing["windows"], int(window)])
-        through = self.docs.edit(CATCHUP_THROUGH, changed, _empty_through)
-        through["position"] = max(through["position"], events[-1].position)
-        await self.docs.write(changed)
-        self.through = through["position"]
+        for users_of_event, entry in concerned:
+            for user in dict.fromkeys(users_of_event):
+                head = self.docs.edit(user, changed, _new_head(user))
+                if entry["position"] <= head["last_position"]:
+                    continue  # applied before (a batch written but not its ~through)
+                bucket_id = catchup_bucket_id(user, head["count"] // CATCHUP_BUCKET)
+                bucket = self.docs.edit(bucket_id, changed, _new_bucket(bucket_id, user, head["count"]))
+                if all(e["position"] != entry["position"] for e in bucket["entries"]):
+                    bucket["entries"].append(entry)
+                head["count"] += 1
+                head["last_position"] = entry["position"]
+        # Buckets and counts first, ~through last: after a crash in between, the events are applied again and
+        # the positions above tell what is already there.
+        await self.docs.write({i: d for i, d in changed.items() if "entries" in d})
+        await self.docs.write({i: d for i, d in changed.items() if "entries" not in d})
+        through: dict[str, Any] = {"_id": CATCHUP_THROUGH, "position": max(self.through or 0, events[-1].position)}
         if self.docs.rebuilding:
-            # The log is read in order: a window the read has passed gets no more entries.
-            done = catchup_window(events[-1].position)
-            await self.docs.release([i for i, d in changed.items() if "window" in d and d["window"] < done])
+            self.docs.docs[CATCHUP_THROUGH] = through
+            # The log is read in order: a full bucket gets no more entries.
+            full = [i for i, d in changed.items() if "entries" in d and len(d["entries"]) >= CATCHUP_BUCKET]
+            await self.docs.release(full)
+        else:
+            await replace_by_id(self.docs.collection, [through])
+        self.through = through["position"]
 
 
-def _empty_window(window_id: str, user: str, window: int) -> Callable[[], dict[str, Any]]:
-    return lambda: {"_id": window_id, "user": user, "window": window, "entries": []}
+def _new_head(user: str) -> Callable[[], dict[str, Any]]:
+    return lambda: {"_id": user, "count": 0, "last_position": 0}
 
 
-def _empty_listing(user: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {"_id": user, "windows": []}
-
-
-def _empty_through() -> dict[str, Any]:
-    return {"_id": CATCHUP_THROUGH, "position": 0}
+def _new_bucket(bucket_id: str, user: str, count: int) -> Callable[[], dict[str, Any]]:
+    return lambda: {"_id": bucket_id, "user": user, "bucket": count // CATCHUP_BUCKET, "entries": []}

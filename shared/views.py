@@ -44,8 +44,9 @@ META_PREFIX = "~"
 HISTORY_BUCKET = 50
 DIRECTORY_CHUNKS = 64
 DIRECTORY_VERSIONS = "~versions"
-# Log positions per catch-up window: a user's entries between positions w*W and (w+1)*W share one document.
-CATCHUP_WINDOW = 256
+# A user's catch-up entries, numbered in log order, CATCHUP_BUCKET to a document: small documents, because FerretDB
+# converts every byte of a document it returns (a 30 KB document costs several times a small one).
+CATCHUP_BUCKET = 32
 CATCHUP_THROUGH = "~through"
 
 CATALOG = "view_catalog"
@@ -117,12 +118,8 @@ def directory_chunk_id(chunk: int) -> str:
     return f"chunk:{chunk:02d}"
 
 
-def catchup_window(position: int) -> int:
-    return position // CATCHUP_WINDOW
-
-
-def catchup_window_id(user_id: str, window: int) -> str:
-    return f"{user_id}|{window:010d}"
+def catchup_bucket_id(user_id: str, bucket: int) -> str:
+    return f"{user_id}|{bucket:010d}"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:

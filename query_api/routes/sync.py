@@ -13,20 +13,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, EventStoreDep, SignerDep, ViewsDep
 from shared.conversations import catchup_entry
 from shared.event_store import EventStore
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut, ReadOut
-from shared.views import CATCHUP, CATCHUP_THROUGH, catchup_window, catchup_window_id
+from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, catchup_bucket_id
 
 router = APIRouter(prefix="/api", tags=["sync"])
 
 # Above any position the log can reach; larger cursors are refused (422).
 MAX_POSITION = 2**53
-# Windows read at once, and log positions past the view read by one request at most (the rest: `more`).
-_WINDOWS_AT_ONCE = 2
+# Buckets read at once, and log positions past the view read by one request at most (the rest: `more`).
+_BUCKETS_AT_ONCE = 4
 _TAIL_MAX = 2048
 _FIRST_PROBE, _PROBE = 4, 32
 
@@ -52,27 +53,70 @@ async def sync(
 ) -> SyncPage:
     """Messages and read receipts concerning me after `after`, in log order; call again while `more`."""
     catchup = views[CATCHUP]
-    listing, through_doc = await asyncio.gather(
+    head, through_doc = await asyncio.gather(
         catchup.find_one({"_id": user_id}), catchup.find_one({"_id": CATCHUP_THROUGH})
     )
     through = int(through_doc["position"]) if through_doc else 0
-    windows = [w for w in (listing["windows"] if listing else []) if w >= catchup_window(after + 1)]
     entries: list[dict[str, Any]] = []
-    while windows and len(entries) <= limit:
-        ids = [catchup_window_id(user_id, w) for w in windows[:_WINDOWS_AT_ONCE]]
-        windows = windows[_WINDOWS_AT_ONCE:]
-        found = await find_by_id(catchup, ids)
-        for window_id in ids:
-            doc = found.get(window_id)
-            entries += [e for e in (doc["entries"] if doc else []) if e["position"] > after]
+    if head is not None and head["count"] and head["last_position"] > after:
+        entries = await _entries_after(catchup, user_id, int(head["count"]), after, limit)
+    entries = [e for e in entries if e["position"] <= through]
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
     # Past what the view has applied: the log itself.
     tail, reached, more = await _log_tail(store, user_id, max(after, through))
-    entries = [e for e in entries if e["position"] <= through] + tail
+    entries += tail
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
     return _page(entries, signer, position=max(after, reached), more=more)
+
+
+async def _entries_after(
+    catchup: AsyncCollection[dict[str, Any]], user_id: str, count: int, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """The user's entries after position ``after``, oldest first, at least ``limit + 1`` when there are that many.
+
+    The newest buckets are read back to the one holding ``after`` (a few at a time); when that is further back than
+    a page, the bucket is found by bisection instead and the page read forward from it.
+    """
+    top = (count - 1) // CATCHUP_BUCKET
+    page_buckets = limit // CATCHUP_BUCKET + 2
+    read: dict[int, dict[str, Any]] = {}
+
+    async def fetch(numbers: list[int]) -> None:
+        wanted = [n for n in numbers if 0 <= n <= top and n not in read]
+        found = await find_by_id(catchup, [catchup_bucket_id(user_id, n) for n in wanted])
+        for n in wanted:
+            read[n] = found.get(catchup_bucket_id(user_id, n)) or {"entries": []}
+
+    def starts_after(n: int) -> bool:
+        entries = read[n]["entries"]
+        return bool(entries) and entries[0]["position"] > after
+
+    start = top
+    while start >= 0 and top - start < page_buckets:
+        await fetch(list(range(start, start - _BUCKETS_AT_ONCE, -1)))
+        for n in range(start, max(-1, start - _BUCKETS_AT_ONCE), -1):
+            if not starts_after(n):
+                return _collect(read, n, top, after)
+            start = n - 1
+    if start < 0:
+        return _collect(read, 0, top, after)
+    # Far behind: the last bucket that starts at or before `after`, by bisection over [0, start].
+    low, high = 0, start
+    while low < high:
+        middle = (low + high + 1) // 2
+        await fetch([middle])
+        if starts_after(middle):
+            high = middle - 1
+        else:
+            low = middle
+    await fetch(list(range(low, low + page_buckets)))
+    return _collect(read, low, min(top, low + page_buckets - 1), after)
+
+
+def _collect(read: dict[int, dict[str, Any]], first: int, last: int, after: int) -> list[dict[str, Any]]:
+    return [e for n in range(first, last + 1) if n in read for e in read[n]["entries"] if e["position"] > after]
 
 
 async def _log_tail(store: EventStore, user_id: str, after: int) -> tuple[list[dict[str, Any]], int, bool]:
