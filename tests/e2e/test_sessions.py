@@ -76,7 +76,13 @@ async def test_logout_ends_the_token_and_its_sockets_at_once(
 
 
 async def _ok(http: httpx.AsyncClient, stack: Stack, token: str) -> bool:
-    return await _me(http, stack, token) == 200
+    """Whether the token is accepted; /api/me answers 404 until a brand-new account is projected, so wait past it."""
+
+    async def answered() -> int | None:
+        status = await _me(http, stack, token)
+        return None if status == 404 else status
+
+    return await eventually(answered, what="an answer other than 404 from /api/me") == 200
 
 
 async def test_log_out_everywhere_ends_every_session(

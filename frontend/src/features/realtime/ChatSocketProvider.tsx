@@ -174,10 +174,25 @@ export function ChatSocketProvider({
     socket.on("typing", ({ from }) => {
       if (from !== meId) typing.typing(from);
     });
-    socket.on("presence", (presence) => changeUsers((users) => applyPresence(users, presence)));
-    socket.on("presences", ({ changes }) => changeUsers((users) => applyPresences(users, changes)));
+    // Presence of someone not known here yet (a sign-up's `user` push is gathered for a moment, its presence is
+    // not): kept until they arrive, so a new person does not show offline while they are online.
+    const unknownPresence = new Map<string, Presence>();
+    const changePresence = (changes: Presence[]) =>
+      changeUsers((users) => {
+        for (const change of changes) {
+          if (!users.some((u) => u.id === change.user_id)) unknownPresence.set(change.user_id, change);
+        }
+        return applyPresences(users, changes);
+      });
+    socket.on("presence", (presence) => changePresence([presence]));
+    socket.on("presences", ({ changes }) => changePresence(changes));
     socket.on("user", (user) => {
-      changeUsers((users) => upsertUser(users, user, meId));
+      const presence = unknownPresence.get(user.id);
+      unknownPresence.delete(user.id);
+      changeUsers((users) => {
+        const next = upsertUser(users, user, meId);
+        return presence ? applyPresence(next, presence) : next;
+      });
       queryClient.setQueryData<{ user: Me; sync_position?: number }>(queryKeys.me, (old) =>
         old ? { ...old, user: updateMe(old.user, user) } : old,
       );

@@ -195,6 +195,17 @@ describe("sidebar live", () => {
     expect(new Set(rowNames()).size).toBe(76);
   });
 
+  it("a sign-up whose presence comes before their person (user pushes are gathered) shows online", async () => {
+    setup();
+    await screen.findByRole("button", { name: "Bob, online" });
+    act(() => lastSocket().goOnline());
+    act(() => {
+      lastSocket().serverSends("presence", { user_id: "aaron", online: true, last_seen: null });
+      lastSocket().serverSends("user", { id: "aaron", name: "Aaron", avatar: null });
+    });
+    expect(await screen.findByRole("button", { name: "Aaron, online" })).toBeInTheDocument();
+  });
+
   it("opens a conversation (from the URL) with someone no page has brought yet", async () => {
     const { backend } = setup("#/c/member-70");
     expect(await screen.findByRole("region", { name: "Conversation with Member 70" })).toBeInTheDocument();
