@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
-import pytest
-from pymongo import AsyncMongoClient
-
 from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import NewEvent, PresenceChanged, now
@@ -19,14 +13,6 @@ from tests.support import Infra, NatsServer, eventually, unique
 def settings_for(nats_url: str) -> Settings:
     name = unique("bus")
     return Settings(nats_url=nats_url, nats_stream=name.upper(), subject_prefix=f"{name}.events")
-
-
-@pytest.fixture
-async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
-    store = EventStore(mongo[db_name])
-    await store.ensure_indexes()
-    yield store
-    await mongo.drop_database(db_name)
 
 
 async def stream_messages(bus: Bus) -> int:

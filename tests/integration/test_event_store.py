@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,14 +10,6 @@ from pymongo import AsyncMongoClient
 
 from shared.event_store import ConcurrencyError, EventStore, position_id
 from shared.events import EVENT_TYPES, UPCASTERS, EventData, NewEvent, PresenceChanged, UserRegistered, now
-
-
-@pytest.fixture
-async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
-    store = EventStore(mongo[db_name])
-    await store.ensure_indexes()
-    yield store
-    await mongo.drop_database(db_name)
 
 
 def presence(user: str, online: bool = True, **kw: Any) -> NewEvent:

@@ -3,23 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
-from pymongo import AsyncMongoClient
 
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now
 from shared.stream_index import CHECKPOINT, INDEX, head_id
-
-
-@pytest.fixture
-async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIterator[EventStore]:
-    store = EventStore(mongo[db_name])
-    await store.ensure_indexes()
-    yield store
-    await mongo.drop_database(db_name)
 
 
 def presence(user: str, online: bool = True) -> NewEvent:
