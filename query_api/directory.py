@@ -50,6 +50,14 @@ class Directory:
         self._by_name: list[tuple[str, str]] = []
         # (word, id), sorted: a search is the range of words starting with the query.
         self._by_word: list[tuple[str, str]] = []
+        self._refreshing: asyncio.Task[None] | None = None
+
+    async def fresh(self) -> None:
+        """Catch up with the view now (a sidebar's first page must show whoever was projected before it was asked
+        for, not a second later). Callers arriving while a refresh runs share it: one read of the hashes for all."""
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self.refresh())
+        await asyncio.shield(self._refreshing)
 
     async def refresh(self) -> None:
         """Read the chunks whose content changed since the last refresh, and re-sort if any did."""
@@ -70,7 +78,7 @@ class Directory:
     async def keep_fresh(self, stop: asyncio.Event, interval: float = REFRESH_SECONDS) -> None:
         while not stop.is_set():
             try:
-                await self.refresh()
+                await self.fresh()
             except Exception as exc:  # the database is away: keep what we have
                 log.warning("could not refresh the directory", extra={"error": repr(exc)})
             try:

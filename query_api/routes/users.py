@@ -95,6 +95,9 @@ async def users(
 ) -> SidebarPage:
     """Everyone else, in pages: the people I have a conversation with (most recent first), then everyone by name."""
     position = decode_cursor(cursor)
+    if cursor is None:
+        # A first page (or a new search) sees everyone projected so far; later pages follow the cursor's order.
+        await directory.fresh()
     query = name_key(q.strip()) if q and q.strip() else None
     listing = await views[CONVERSATION_LISTS].find_one({"_id": user_id})
     peers: list[dict[str, Any]] = listing["peers"] if listing else []

@@ -42,6 +42,15 @@ class Web:
         result: dict[str, Any] = response.json()
         result["email"] = body["email"]
         self.refresh_cookies[result["access_token"]] = response.cookies["parley_refresh"]
+        # Seeded people are in the read models before a page opens (a sign-up arriving live is tested apart).
+        profile = f"{self.stack.url('query')}/api/me"
+        headers = {"Authorization": f"Bearer {result['access_token']}"}
+        wait_until(
+            lambda: httpx.get(profile, headers=headers, timeout=10).status_code == 200,
+            timeout=15,
+            interval=0.02,
+            what=f"{name} projected",
+        )
         return result
 
     def send_text(self, sender: dict[str, Any], to: str, text: str) -> dict[str, Any]:
