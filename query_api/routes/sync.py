@@ -57,10 +57,9 @@ async def sync(
         catchup.find_one({"_id": user_id}), catchup.find_one({"_id": CATCHUP_THROUGH})
     )
     through = int(through_doc["position"]) if through_doc else 0
-    entries: list[dict[str, Any]] = []
-    if head is not None and head["count"] and head["last_position"] > after:
-        entries = await _entries_after(catchup, user_id, int(head["count"]), after, limit)
-    entries = [e for e in entries if e["position"] <= through]
+    # Buckets are written before ~through, and read after it here: every entry up to `through` is in them.
+    top = int(head["top"]) if head else 0
+    entries = [e for e in await _entries_after(catchup, user_id, top, after, limit) if e["position"] <= through]
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
     # Past what the view has applied: the log itself.
@@ -72,27 +71,36 @@ async def sync(
 
 
 async def _entries_after(
-    catchup: AsyncCollection[dict[str, Any]], user_id: str, count: int, after: int, limit: int
+    catchup: AsyncCollection[dict[str, Any]], user_id: str, top: int, after: int, limit: int
 ) -> list[dict[str, Any]]:
     """The user's entries after position ``after``, oldest first, at least ``limit + 1`` when there are that many.
 
-    The newest buckets are read back to the one holding ``after`` (a few at a time); when that is further back than
-    a page, the bucket is found by bisection instead and the page read forward from it.
+    ``top`` is the newest bucket as the user's head names it; a newer one written since is found by looking one
+    bucket further. The newest buckets are read back to the one holding ``after`` (a few at a time); when that is
+    further back than a page, the bucket is found by bisection instead and the page read forward from it.
     """
-    top = (count - 1) // CATCHUP_BUCKET
     page_buckets = limit // CATCHUP_BUCKET + 2
     read: dict[int, dict[str, Any]] = {}
 
-    async def fetch(numbers: list[int]) -> None:
-        wanted = [n for n in numbers if 0 <= n <= top and n not in read]
+    async def fetch(numbers: list[int]) -> set[int]:
+        """Read these buckets (those not read yet); returns the numbers that exist."""
+        wanted = [n for n in numbers if n >= 0 and n not in read]
         found = await find_by_id(catchup, [catchup_bucket_id(user_id, n) for n in wanted])
         for n in wanted:
             read[n] = found.get(catchup_bucket_id(user_id, n)) or {"entries": []}
+        return {n for n in wanted if catchup_bucket_id(user_id, n) in found}
 
     def starts_after(n: int) -> bool:
         entries = read[n]["entries"]
         return bool(entries) and entries[0]["position"] > after
 
+    present = await fetch([top + 1, top, *range(top - 1, top - _BUCKETS_AT_ONCE + 1, -1)])
+    while top + 1 in present:
+        top += 1
+        present = await fetch([top + 1])
+    newest = read[top]["entries"]
+    if not newest or newest[-1]["position"] <= after:
+        return []  # nothing new (the usual case for a quick reconnect): one round of reads
     start = top
     while start >= 0 and top - start < page_buckets:
         await fetch(list(range(start, start - _BUCKETS_AT_ONCE, -1)))
