@@ -30,12 +30,14 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
     await client.admin.command("ping")
 
 
-# FerretDB (SQLite) serves a filter of exactly {"_id": <string>} from the _id index (given the fix in
-# scripts/ferretdb-patches/) but scans the whole collection for any other filter, `$in` included. So writes by id
-# go as bulk commands of single-id operations: one round trip, no scan, on MongoDB as on FerretDB.
+# FerretDB (SQLite) serves a filter of exactly {"_id": <string>} or {"_id": {"$in": [<strings>]}} from the _id index
+# (given the fixes in scripts/ferretdb-patches/) but scans the whole collection for any other filter. So writes by
+# id go as bulk commands of single-id operations: one round trip, no scan, on MongoDB as on FerretDB.
 # FerretDB keeps each update statement's cursor open until its command ends, and its SQLite pool has 100
 # connections: an update command of 100 statements or more never finishes. Hence the chunks of replacements.
 BY_ID_CHUNK = 25
+# Ids asked for by one `$in` read (FerretDB pushes down at most 1,000).
+IN_CHUNK = 500
 
 
 async def replace_by_id(
@@ -61,12 +63,19 @@ async def delete_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]
 
 
 async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> dict[Any, Document]:
-    """The documents with these ids, by id (absent ones are left out): single-id lookups, a chunk at a time."""
+    """The documents with these ids, by id (absent ones are left out): one ``$in`` query per chunk of ids.
+
+    FerretDB serves an ``_id`` ``$in`` of strings from the _id index given scripts/ferretdb-patches/0003; MongoDB
+    always does. Ids of any other type are looked up one by one (FerretDB would read the whole collection)."""
     found: dict[Any, Document] = {}
     ids = list(dict.fromkeys(ids))
-    for start in range(0, len(ids), BY_ID_CHUNK):
-        chunk = ids[start : start + BY_ID_CHUNK]
-        for doc in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in chunk)):
-            if doc is not None:
-                found[doc["_id"]] = doc
+    strings = [i for i in ids if isinstance(i, str)]
+    for start in range(0, len(strings), IN_CHUNK):
+        chunk = strings[start : start + IN_CHUNK]
+        async for doc in collection.find({"_id": {"$in": chunk}}, batch_size=len(chunk)):
+            found[doc["_id"]] = doc
+    others = [i for i in ids if not isinstance(i, str)]
+    for doc in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in others)):
+        if doc is not None:
+            found[doc["_id"]] = doc
     return found

@@ -1,11 +1,12 @@
 """A request reads the same bounded set of documents on a grown instance as on a new one.
 
 FerretDB 1.24 on SQLite serves a query without reading the whole collection only when its filter is exactly one
-``_id`` equality; any other filter, range or sort reads every document. So this test watches every command the
+``_id`` equality, or (scripts/ferretdb-patches/0003) one ``_id`` ``$in`` of strings; any other filter, range or
+sort reads every document. So this test watches every command the
 services send (a pymongo command listener around the command and query APIs, run in this process) while they
 answer a history page, a sidebar page and a search, a catch-up, a first send after a restart and ``/api/me``, on
 a log of a few thousand events and on one ten times larger: no command may filter a growing collection by
-anything but one ``_id``, and the number of commands must not grow with the instance. Counting, not timing.
+anything but ``_id`` values, and the number of commands must not grow with the instance. Counting, not timing.
 """
 
 from __future__ import annotations
@@ -52,9 +53,22 @@ def _lone_id(query: Any) -> bool:
     return isinstance(query, dict) and list(query) == ["_id"] and not isinstance(query["_id"], dict)
 
 
+def _ids(query: Any) -> bool:
+    """One _id, or an _id ``$in`` of strings (what FerretDB serves from the _id index)."""
+    if _lone_id(query):
+        return True
+    condition = query.get("_id") if isinstance(query, dict) and list(query) == ["_id"] else None
+    return (
+        isinstance(condition, dict)
+        and list(condition) == ["$in"]
+        and 0 < len(condition["$in"]) <= 1000
+        and all(isinstance(v, str) for v in condition["$in"])
+    )
+
+
 def _reads_whole_collection(name: str, command: dict[str, Any]) -> bool:
     if name == "find":
-        return not _lone_id(command.get("filter", {}))
+        return not _ids(command.get("filter", {}))
     if name == "update":
         return not all(_lone_id(u["q"]) for u in command.get("updates", []))
     if name == "delete":

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from bson import ObjectId, Regex
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.mongo import BY_ID_CHUNK, delete_by_id, find_by_id, replace_by_id
+from shared.mongo import BY_ID_CHUNK, IN_CHUNK, delete_by_id, find_by_id, replace_by_id
 
 
 @pytest.fixture
@@ -54,3 +55,57 @@ async def test_find_and_delete_by_id(collection: AsyncCollection[dict[str, Any]]
     await delete_by_id(collection, [f"doc-{i}" for i in range(0, 600, 2)] + ["missing"])
     await delete_by_id(collection, [])
     assert sorted([doc["v"] async for doc in collection.find()]) == list(range(1, 600, 2))
+
+
+async def test_ferretdb_finds_an_id_in_list_through_the_id_index(
+    mongo: AsyncMongoClient[dict[str, Any]], collection: AsyncCollection[dict[str, Any]]
+) -> None:
+    """scripts/ferretdb-patches/0003: {_id: {$in: [strings]}} is served from the _id index too."""
+    build = await mongo.admin.command("buildInfo")
+    if "ferretdbVersion" not in build:
+        pytest.skip("MongoDB plans its own queries")
+    await collection.insert_many([{"_id": f"doc-{i}"} for i in range(10)])
+    explained = await collection.database.command(
+        "explain", {"find": collection.name, "filter": {"_id": {"$in": ["doc-3", "doc-7"]}}}
+    )
+    assert "USING INDEX" in plan(explained), plan(explained)
+    # Shapes it leaves to the handler (a regex matches by pattern, numbers across types): the table is scanned.
+    for condition in ({"$in": ["doc-3", {"$regex": "^doc"}]}, {"$in": ["doc-3", 3]}, {"$in": []}, {"$nin": ["x"]}):
+        explained = await collection.database.command(
+            "explain", {"find": collection.name, "filter": {"_id": condition}}
+        )
+        assert "USING INDEX" not in plan(explained), (condition, plan(explained))
+
+
+async def test_an_id_in_list_finds_exactly_what_matches(collection: AsyncCollection[dict[str, Any]]) -> None:
+    """The pushdown never narrows a result: every id form answers as a full scan would (compared with $or)."""
+    oid = ObjectId()
+    ids: list[Any] = ["a", "b", "ünï 😀", 'quote"d', "back\\slash", "", "A", oid, 1, 2.5, "1", None]
+    await collection.insert_many([{"_id": i, "v": n} for n, i in enumerate(ids)])
+    await collection.insert_one({"_id": {"nested": "a"}, "v": 99})
+    asks: list[list[Any]] = [
+        ["a"],
+        ["a", "a", "missing"],
+        ["ünï 😀", 'quote"d', "back\\slash", ""],
+        ["A", "b"],  # case matters
+        [oid, "a"],
+        [str(oid)],  # a string is not the ObjectId
+        ["1"],  # nor the number
+        [1.0, "a"],  # a number: left to the handler (1.0 matches 1)
+        [Regex("^a$"), "b"],  # a regex: left to the handler
+        [None, "b"],
+    ]
+    for ask in asks:
+        got = sorted([str(d["v"]) async for d in collection.find({"_id": {"$in": ask}})])
+        scanned = sorted([str(d["v"]) async for d in collection.find({"$or": [{"_id": v} for v in ask]})])
+        assert got == scanned, ask
+    found = await find_by_id(collection, ["a", "missing", oid, "ünï 😀"])
+    assert {k: v["v"] for k, v in found.items()} == {"a": 0, oid: 7, "ünï 😀": 2}
+    assert [d["v"] async for d in collection.find({"_id": {"$in": [2.5]}})] == [9]
+
+
+async def test_find_by_id_reads_more_ids_than_one_chunk(collection: AsyncCollection[dict[str, Any]]) -> None:
+    await collection.insert_many([{"_id": f"doc-{i:04d}", "v": i} for i in range(IN_CHUNK * 2 + 10)])
+    wanted = [f"doc-{i:04d}" for i in range(0, IN_CHUNK * 2 + 20, 3)]
+    found = await find_by_id(collection, wanted)
+    assert sorted(found) == [i for i in wanted if int(i[4:]) < IN_CHUNK * 2 + 10]
