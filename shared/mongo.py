@@ -75,7 +75,7 @@ async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) 
         async for doc in collection.find({"_id": {"$in": chunk}}, batch_size=len(chunk)):
             found[doc["_id"]] = doc
     others = [i for i in ids if not isinstance(i, str)]
-    for doc in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in others)):
-        if doc is not None:
-            found[doc["_id"]] = doc
+    for one in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in others)):
+        if one is not None:
+            found[one["_id"]] = one
     return found
