@@ -11,22 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
 
 from shared.mongo import find_by_id, replace_by_id
-
-DUPLICATE_KEY = 11000
-
-
-async def insert_new(collection: AsyncCollection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
-    """Insert documents, skipping those whose ``_id`` is already there (an event applied before)."""
-    if not docs:
-        return
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-            raise
 
 
 class ViewDocuments:

@@ -8,10 +8,12 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, DeleteOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 from shared.settings import Settings
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000
 
 
 def create_client(settings: Settings) -> AsyncMongoClient[Document]:
@@ -79,3 +81,14 @@ async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) 
         if one is not None:
             found[one["_id"]] = one
     return found
+
+
+async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
+    """Insert documents, skipping those whose ``_id`` is already there (an event applied before)."""
+    if not docs:
+        return
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+            raise

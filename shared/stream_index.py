@@ -7,7 +7,8 @@ FerretDB 1.24 on SQLite answers a query without reading the whole collection onl
 - ``h|<stream>``: the stream's version, the position of its newest event, and the position of its newest event of
   each type (a profile is folded from the newest registration and the newest profile change, not from every
   event of the stream);
-- ``k|<idempotency key>``: the position of the event stored under the key (retries, one account per email);
+- ``k|<idempotency key>``: the position of the event stored under the key (retries, one account per email),
+  written once by an insert;
 - ``~checkpoint``: every event up to this position is in the index.
 
 It is written after the events themselves, so the events stay the truth: an entry is at worst a little behind.
@@ -25,7 +26,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo import BY_ID_CHUNK
+from shared.mongo import BY_ID_CHUNK, insert_new
 
 INDEX = "event_index"
 CHECKPOINT = "~checkpoint"  # no stream name or key starts with "~"
@@ -72,10 +73,14 @@ class StreamIndex:
         return int(doc["position"]) if doc else None
 
     async def record(self, docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
-        """Index stored events (event documents, in position order): one bulk command of updates by ``_id``."""
+        """Index stored events (event documents, in position order): the keys' entries by one insert (an entry
+        never changes: one already there is left as it is), then the heads by updates by ``_id``, the checkpoint
+        last."""
         if not docs:
             return
-        await self._write(index_updates(docs, checkpoint=checkpoint))
+        keys, updates = index_entries(docs, checkpoint=checkpoint)
+        await insert_new(self.collection, keys)
+        await self._write(updates)
 
     async def repair_head(self, stream: str, doc: dict[str, Any], latest: dict[str, int]) -> None:
         """Rewrite a stream's head from the log itself (after the index was found behind)."""
@@ -88,8 +93,11 @@ class StreamIndex:
             await self.collection.bulk_write(updates[start : start + BY_ID_CHUNK], ordered=True)
 
 
-def index_updates(docs: Iterable[dict[str, Any]], *, checkpoint: bool = True) -> list[UpdateOne]:
-    """The index writes for event documents given in position order (newest last)."""
+def index_entries(
+    docs: Iterable[dict[str, Any]], *, checkpoint: bool = True
+) -> tuple[list[dict[str, Any]], list[UpdateOne]]:
+    """For event documents given in position order (newest last): the keys' entries to insert, and the updates of
+    the heads (and the checkpoint, last)."""
     heads: dict[str, dict[str, Any]] = {}
     keys: dict[str, int] = {}
     highest = 0
@@ -104,8 +112,7 @@ def index_updates(docs: Iterable[dict[str, Any]], *, checkpoint: bool = True) ->
         if key and is_command_key(key):
             keys[key] = position
     updates = [UpdateOne({"_id": head_id(stream)}, {"$set": fields}, upsert=True) for stream, fields in heads.items()]
-    updates += [UpdateOne({"_id": key_id(key)}, {"$set": {"position": p}}, upsert=True) for key, p in keys.items()]
     if checkpoint and highest:
         # Last in an ordered command: it moves only once everything before it is written.
         updates.append(UpdateOne({"_id": CHECKPOINT}, {"$max": {"position": highest}}, upsert=True))
-    return updates
+    return [{"_id": key_id(key), "position": p} for key, p in keys.items()], updates

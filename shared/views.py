@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 USERS = "users"
 # Every user's name, in a fixed number of chunks, for the query API's directory (sidebar paging and search).
 DIRECTORY = "directory"
-# Conversation history in buckets of HISTORY_BUCKET messages, by conversation and seq.
+# Conversation history: one document per message, its id computed from the conversation and seq.
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
 # Per owner: every peer they have a conversation with, most recent activity first (the sidebar's first part).
@@ -39,14 +39,13 @@ MODELS = (USERS, DIRECTORY, CONVERSATIONS, CONVERSATION_LISTS, MESSAGES, CATCHUP
 # rebuilt from the log may hold them at another position, so comparisons leave them out.
 META_PREFIX = "~"
 
-# Every read of a person's path is a lookup by _id (the only filter FerretDB serves without reading the whole
-# collection), so each view's ids are computed from what the request knows:
-HISTORY_BUCKET = 50
+# Every read of a person's path is a lookup by _id, or by a list of them (the only filters FerretDB serves without
+# reading the whole collection), so each view's ids are computed from what the request knows:
 DIRECTORY_CHUNKS = 64
 DIRECTORY_VERSIONS = "~versions"
-# A user's catch-up entries, numbered in log order, CATCHUP_BUCKET to a document: small documents, because FerretDB
-# converts every byte of a document it returns (a 30 KB document costs several times a small one).
-CATCHUP_BUCKET = 32
+# A user's catch-up entries, numbered in log order, one document each; the user's head holds a count at most this
+# far behind (rewritten only when the count passes a multiple of it).
+CATCHUP_HEAD_EVERY = 32
 CATCHUP_THROUGH = "~through"
 
 CATALOG = "view_catalog"
@@ -102,12 +101,9 @@ def summary_id(owner_id: str, peer_id: str) -> str:
     return f"{owner_id}:{peer_id}"
 
 
-def history_bucket(seq: int) -> int:
-    return (seq - 1) // HISTORY_BUCKET
-
-
-def history_bucket_id(conversation_id: str, bucket: int) -> str:
-    return f"{conversation_id}|{bucket:08d}"
+def history_id(conversation_id: str, seq: int) -> str:
+    """A message of the history: written once (an insert), found by its conversation and seq."""
+    return f"{conversation_id}|{seq:010d}"
 
 
 def directory_chunk(user_id: str) -> int:
@@ -118,8 +114,8 @@ def directory_chunk_id(chunk: int) -> str:
     return f"chunk:{chunk:02d}"
 
 
-def catchup_bucket_id(user_id: str, bucket: int) -> str:
-    return f"{user_id}|{bucket:010d}"
+def catchup_entry_id(user_id: str, number: int) -> str:
+    return f"{user_id}|{number:010d}"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:

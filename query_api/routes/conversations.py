@@ -12,7 +12,7 @@ from query_api.deps import CurrentUserId, SignerDep, ViewsDep
 from shared.conversations import conversation_id
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut
-from shared.views import CONVERSATIONS, HISTORY_BUCKET, MESSAGES, USERS, history_bucket, history_bucket_id, summary_id
+from shared.views import CONVERSATIONS, MESSAGES, USERS, history_id, summary_id
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 # Above any seq a conversation can reach; larger cursors are refused (422) rather than overflow the database.
@@ -27,12 +27,12 @@ class HistoryPage(BaseModel):
 
 
 def message_out(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**doc, "id": doc["_id"]}
+    return {key: value for key, value in doc.items() if key != "_id"}
 
 
-# A page reads at most this many buckets: enough for the largest page across bucket edges and a few holes (messages
-# of a bucket not projected yet); past that the page is cut short and its cursor goes on from there.
-_MAX_BUCKETS = 100 // HISTORY_BUCKET + 3
+# Seqs looked at past the newest one the conversation's summary knows: the summary's projection gathers half a
+# second of events per write, so the history may be a few messages ahead of it.
+_AHEAD = 32
 
 
 @router.get("/{peer_id}/messages", responses={404: {"description": "Unknown user"}})
@@ -53,44 +53,36 @@ async def history(
     )
     if peer_id == user_id or peer is None:
         raise HTTPException(404, "user not found")
-    buckets = views[MESSAGES]
+    messages = views[MESSAGES]
 
-    def bucket_id(number: int) -> str:
-        return history_bucket_id(conversation, number)
+    async def read(seqs: range) -> dict[int, dict[str, Any]]:
+        found = await find_by_id(messages, [history_id(conversation, seq) for seq in seqs])
+        return {int(doc["seq"]): doc for doc in found.values()}
 
     if before is None:
-        # The newest bucket the summary knows of, any after it that the messages view already has, and the one
-        # before it (a page of 50 usually spans two): one round of reads by _id.
-        top = history_bucket(summary["last_seq"]) if summary and summary.get("last_seq") else 0
-        docs = await find_by_id(buckets, [bucket_id(n) for n in (top + 1, top, top - 1) if n >= 0])
-        while bucket_id(top + 1) in docs:
-            top += 1
-            docs |= await find_by_id(buckets, [bucket_id(top + 1)])
-        before = MAX_SEQ
+        # The page below the newest seq the summary knows and the seqs just past it, in one read; past that only
+        # when every seq looked at was there.
+        known = int(summary["last_seq"]) if summary and summary.get("last_seq") else 0
+        low = max(1, known - limit + 1)
+        by_seq = await read(range(low, known + _AHEAD + 1))
+        edge = known + _AHEAD
+        while edge in by_seq:
+            by_seq |= await read(range(edge + 1, edge + _AHEAD + 1))
+            edge += _AHEAD
+        top = max([known, *by_seq])
+        start = max(1, top - limit + 1)
+        if start < low:
+            by_seq |= await read(range(start, low))
     else:
-        top = history_bucket(before - 1) if before > 1 else -1
-        docs = await find_by_id(buckets, [bucket_id(n) for n in (top, top - 1) if n >= 0])
-    page: list[dict[str, Any]] = []
-    lowest = top
-    for number in range(top, max(-1, top - _MAX_BUCKETS), -1):
-        if bucket_id(number) not in docs and number < top - 1:
-            docs |= await find_by_id(buckets, [bucket_id(number)])
-        doc = docs.get(bucket_id(number))
-        lowest = number
-        if doc is not None:
-            page = [m for m in doc["messages"] if m["seq"] < before] + page
-        if len(page) >= limit:
-            break
-    page = page[-limit:]
-    if len(page) == limit:
-        next_before = page[0]["seq"] if page[0]["seq"] > 1 else None
-    else:
-        # Fewer than asked: the start of the conversation, or the bucket limit (go on below the buckets read).
-        next_before = lowest * HISTORY_BUCKET + 1 if lowest > 0 else None
+        top = before - 1
+        start = max(1, before - limit)
+        by_seq = await read(range(start, top + 1)) if top >= 1 else {}
+    # A seq missing here is a message not projected yet: the page has a hole and its cursor still goes below it.
+    page = [by_seq[seq] for seq in range(start, top + 1) if seq in by_seq]
     return HistoryPage.model_validate(
         {
             "messages": [signer.message(message_out(d)) for d in page],
-            "next_before": next_before,
+            "next_before": start if start > 1 else None,
             "peer_read_seq": summary["peer_read_seq"] if summary else 0,
         }
     )

@@ -9,6 +9,7 @@ the view. A request reads the windows it returns and the view's lag, never the w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,14 +21,13 @@ from shared.conversations import catchup_entry
 from shared.event_store import EventStore
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut, ReadOut
-from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, catchup_bucket_id
+from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, catchup_entry_id
 
 router = APIRouter(prefix="/api", tags=["sync"])
 
 # Above any position the log can reach; larger cursors are refused (422).
 MAX_POSITION = 2**53
-# Buckets read at once, and log positions past the view read by one request at most (the rest: `more`).
-_BUCKETS_AT_ONCE = 4
+# Log positions past the view read by one request at most (the rest: `more`).
 _TAIL_MAX = 2048
 _FIRST_PROBE, _PROBE = 4, 32
 
@@ -57,9 +57,9 @@ async def sync(
         catchup.find_one({"_id": user_id}), catchup.find_one({"_id": CATCHUP_THROUGH})
     )
     through = int(through_doc["position"]) if through_doc else 0
-    # Buckets are written before ~through, and read after it here: every entry up to `through` is in them.
-    top = int(head["top"]) if head else 0
-    entries = [e for e in await _entries_after(catchup, user_id, top, after, limit) if e["position"] <= through]
+    # Entries are written before ~through, and read after it here: every entry up to `through` is among them.
+    counted = int(head["count"]) if head else 0
+    entries = [e for e in await _entries_after(catchup, user_id, counted, after, limit) if e["position"] <= through]
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
     # Past what the view has applied: the log itself.
@@ -71,60 +71,52 @@ async def sync(
 
 
 async def _entries_after(
-    catchup: AsyncCollection[dict[str, Any]], user_id: str, top: int, after: int, limit: int
+    catchup: AsyncCollection[dict[str, Any]], user_id: str, counted: int, after: int, limit: int
 ) -> list[dict[str, Any]]:
-    """The user's entries after position ``after``, oldest first, at least ``limit + 1`` when there are that many.
+    """The user's entries after position ``after``, oldest first, at most ``limit + 1`` (one more tells there are
+    more).
 
-    ``top`` is the newest bucket as the user's head names it; a newer one written since is found by looking one
-    bucket further. The newest buckets are read back to the one holding ``after`` (a few at a time); when that is
-    further back than a page, the bucket is found by bisection instead and the page read forward from it.
+    ``counted`` is the head's count, at most a stretch behind: the entries from just below it to a stretch past it
+    are read at once (further while the stretch is full), which finds the newest; then the page below the newest.
+    When the first entry after ``after`` is further back than a page, it is found by bisection and the page read
+    forward from it.
     """
-    page_buckets = limit // CATCHUP_BUCKET + 2
     read: dict[int, dict[str, Any]] = {}
 
-    async def fetch(numbers: list[int]) -> set[int]:
-        """Read these buckets (those not read yet); returns the numbers that exist."""
+    async def fetch(numbers: Iterable[int]) -> None:
         wanted = [n for n in numbers if n >= 0 and n not in read]
-        found = await find_by_id(catchup, [catchup_bucket_id(user_id, n) for n in wanted])
-        for n in wanted:
-            read[n] = found.get(catchup_bucket_id(user_id, n)) or {"entries": []}
-        return {n for n in wanted if catchup_bucket_id(user_id, n) in found}
+        found = await find_by_id(catchup, [catchup_entry_id(user_id, n) for n in wanted])
+        read.update((n, found[catchup_entry_id(user_id, n)]) for n in wanted if catchup_entry_id(user_id, n) in found)
 
-    def starts_after(n: int) -> bool:
-        entries = read[n]["entries"]
-        return bool(entries) and entries[0]["position"] > after
+    def is_after(number: int) -> bool:
+        entry = read.get(number)
+        return entry is not None and int(entry["position"]) > after
 
-    present = await fetch([top + 1, top, *range(top - 1, top - _BUCKETS_AT_ONCE + 1, -1)])
-    while top + 1 in present:
-        top += 1
-        present = await fetch([top + 1])
-    newest = read[top]["entries"]
-    if not newest or newest[-1]["position"] <= after:
-        return []  # nothing new (the usual case for a quick reconnect): one round of reads
-    start = top
-    while start >= 0 and top - start < page_buckets:
-        await fetch(list(range(start, start - _BUCKETS_AT_ONCE, -1)))
-        for n in range(start, max(-1, start - _BUCKETS_AT_ONCE), -1):
-            if not starts_after(n):
-                return _collect(read, n, top, after)
-            start = n - 1
-    if start < 0:
-        return _collect(read, 0, top, after)
-    # Far behind: the last bucket that starts at or before `after`, by bisection over [0, start].
-    low, high = 0, start
-    while low < high:
-        middle = (low + high + 1) // 2
-        await fetch([middle])
-        if starts_after(middle):
-            high = middle - 1
-        else:
-            low = middle
-    await fetch(list(range(low, low + page_buckets)))
-    return _collect(read, low, min(top, low + page_buckets - 1), after)
-
-
-def _collect(read: dict[int, dict[str, Any]], first: int, last: int, after: int) -> list[dict[str, Any]]:
-    return [e for n in range(first, last + 1) if n in read for e in read[n]["entries"] if e["position"] > after]
+    edge = counted + CATCHUP_HEAD_EVERY
+    await fetch(range(counted - 1, edge))
+    while edge - 1 in read:
+        await fetch(range(edge, edge + CATCHUP_HEAD_EVERY))
+        edge += CATCHUP_HEAD_EVERY
+    newest = max(read, default=-1)
+    if not is_after(newest):
+        return []  # nothing new (the usual case for a quick reconnect): one read
+    low = max(0, newest - limit - 1)
+    await fetch(range(low, newest))
+    if low == 0 or not is_after(low):
+        first = next(n for n in range(low, newest + 1) if is_after(n))
+    else:
+        # Far behind: the first entry after `after`, by bisection over [0, low] (entries are in position order).
+        lo, hi = 0, low
+        while lo < hi:
+            middle = (lo + hi) // 2
+            await fetch([middle])
+            if is_after(middle):
+                hi = middle
+            else:
+                lo = middle + 1
+        first = lo
+        await fetch(range(first, first + limit + 1))
+    return [read[n] for n in range(first, min(newest, first + limit) + 1) if n in read]
 
 
 async def _log_tail(store: EventStore, user_id: str, after: int) -> tuple[list[dict[str, Any]], int, bool]:

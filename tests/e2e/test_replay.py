@@ -127,7 +127,7 @@ async def test_replay_rebuilds_views_equal_to_the_live_ones(http: httpx.AsyncCli
     await traffic(http, stack)  # 15 pairs x 40 messages, receipts, media: about 650 events
     await caught_up(db, stack)
     before = await snapshot(db, stack)
-    assert sum(len(bucket["messages"]) for bucket in before["messages"].values()) >= 600
+    assert len(before["messages"]) >= 600
 
     status, out, err = await parley(stack, "replay", "--model", "all")
     assert status == 0, out + err

@@ -13,7 +13,7 @@ from projector.catchup import CatchupProjection
 from query_api.routes.sync import _entries_after
 from shared.event_store import EventStore
 from shared.events import MessageSent, NewEvent, now
-from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, ViewCatalog, catchup_bucket_id
+from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, ViewCatalog, catchup_entry_id
 
 
 @pytest.fixture
@@ -57,29 +57,30 @@ async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, View
     await projection.apply_batch(events[40:])
     await projection.apply_batch(events[100:120])
     head = await catalog[CATCHUP].find_one({"_id": "b"})
-    assert head is not None and head["top"] == (300 - 1) // CATCHUP_BUCKET
-    for top in (head["top"], head["top"] - 1, 0):  # a head read before newer buckets were written: probed forward
+    # The head's count is at most a stretch behind: written when the count passes a multiple of the stretch.
+    assert head is not None and head["count"] == 300 - 300 % CATCHUP_HEAD_EVERY
+    for counted in (head["count"], head["count"] - 40, 0, 299):  # a head behind: looked past, a stretch at a time
         for after, limit in ((0, 200), (positions[149], 200), (positions[-3], 200), (positions[-1], 50), (0, 40)):
-            got = await _entries_after(catalog[CATCHUP], "b", top, after, limit)
+            got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit)
             expected = [p for p in positions if p > after]
-            assert [e["position"] for e in got][: limit + 1] == expected[: limit + 1], (top, after, limit)
+            assert [e["position"] for e in got] == expected[: limit + 1], (counted, after, limit)
 
 
-async def test_a_restarted_projector_counts_on_from_the_stored_buckets(dbs: tuple[EventStore, ViewCatalog]) -> None:
+async def test_a_restarted_projector_counts_on_from_the_stored_entries(dbs: tuple[EventStore, ViewCatalog]) -> None:
     store, catalog = dbs
-    positions = await send(store, 3 * CATCHUP_BUCKET + 5)
+    total = 3 * CATCHUP_HEAD_EVERY + 5
+    positions = await send(store, total)
     events = await store.at_positions(positions)
-    await CatchupProjection(catalog).apply_batch(events[: 2 * CATCHUP_BUCKET + 1])
-    # A crash after a new bucket was written but before the head naming it: the head is a bucket behind.
-    # ... and before ~through moved: the events since are applied again.
-    await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"top": 1}})
-    behind = positions[2 * CATCHUP_BUCKET - 4]
+    await CatchupProjection(catalog).apply_batch(events[: 2 * CATCHUP_HEAD_EVERY + 1])
+    # A crash after entries were written but before the head and ~through moved: the events since are applied
+    # again, and the count is found past the head.
+    await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"count": 1}})
+    behind = positions[2 * CATCHUP_HEAD_EVERY - 4]
     await catalog[CATCHUP].update_one({"_id": CATCHUP_THROUGH}, {"$set": {"position": behind}})
     again = CatchupProjection(catalog)
-    await again.apply_batch(events[2 * CATCHUP_BUCKET - 3 :])  # overlapping what is stored
-    buckets = [await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", n)}) for n in range(4)]
-    stored = [e["position"] for b in buckets if b for e in b["entries"]]
-    assert stored == positions
-    assert [len(b["entries"]) for b in buckets if b] == [CATCHUP_BUCKET] * 3 + [5]
+    await again.apply_batch(events[2 * CATCHUP_HEAD_EVERY - 3 :])  # overlapping what is stored
+    entries = [await catalog[CATCHUP].find_one({"_id": catchup_entry_id("b", n)}) for n in range(total + 1)]
+    assert [e["position"] for e in entries if e] == positions
+    assert entries[-1] is None
     head = await catalog[CATCHUP].find_one({"_id": "b"})
-    assert head is not None and head["top"] == 3
+    assert head is not None and head["count"] == total - total % CATCHUP_HEAD_EVERY
