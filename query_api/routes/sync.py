@@ -77,9 +77,9 @@ async def _entries_after(
     more).
 
     ``counted`` is the head's count, at most a stretch behind: the entries from just below it to a stretch past it
-    are read at once (further while the stretch is full), which finds the newest; then the page below the newest.
-    When the first entry after ``after`` is further back than a page, it is found by bisection and the page read
-    forward from it.
+    are read at once (further while the stretch is full), which finds the newest; then back from it, a doubling
+    stretch at a time, to the cursor. When the first entry after ``after`` is further back than a page, it is found by
+    bisection and the page read forward from it.
     """
     read: dict[int, dict[str, Any]] = {}
 
@@ -100,11 +100,13 @@ async def _entries_after(
     newest = max(read, default=-1)
     if not is_after(newest):
         return []  # nothing new (the usual case for a quick reconnect): one read
-    low = max(0, newest - limit - 1)
-    await fetch(range(low, newest))
-    if low == 0 or not is_after(low):
-        first = next(n for n in range(low, newest + 1) if is_after(n))
-    else:
+    # Back from the newest, a doubling stretch at a time, to the last entry at or before `after`, at most a page.
+    floor = max(0, newest - limit - 1)
+    low, step = newest, CATCHUP_HEAD_EVERY
+    while low > floor and is_after(low):
+        low, step = max(floor, low - step), step * 2
+        await fetch(range(low, newest))
+    if is_after(low) and low > 0:
         # Far behind: the first entry after `after`, by bisection over [0, low] (entries are in position order).
         lo, hi = 0, low
         while lo < hi:
@@ -116,6 +118,8 @@ async def _entries_after(
                 lo = middle + 1
         first = lo
         await fetch(range(first, first + limit + 1))
+    else:
+        first = next(n for n in range(low, newest + 1) if is_after(n))
     return [read[n] for n in range(first, min(newest, first + limit) + 1) if n in read]
 
 
