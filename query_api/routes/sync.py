@@ -59,11 +59,13 @@ async def sync(
     through = int(through_doc["position"]) if through_doc else 0
     # Entries are written before ~through, and read after it here: every entry up to `through` is among them.
     counted = int(head["count"]) if head else 0
-    entries = [e for e in await _entries_after(catchup, user_id, counted, after, limit) if e["position"] <= through]
+    # The view up to `through` and, at the same time, the log itself past it.
+    viewed, (tail, reached, more) = await asyncio.gather(
+        _entries_after(catchup, user_id, counted, after, limit), _log_tail(store, user_id, max(after, through))
+    )
+    entries = [e for e in viewed if e["position"] <= through]
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
-    # Past what the view has applied: the log itself.
-    tail, reached, more = await _log_tail(store, user_id, max(after, through))
     entries += tail
     if len(entries) > limit:
         return _page(entries[:limit], signer, position=entries[limit - 1]["position"], more=True)
@@ -77,9 +79,9 @@ async def _entries_after(
     more).
 
     ``counted`` is the head's count, at most a stretch behind: the entries from just below it to a stretch past it
-    are read at once (further while the stretch is full), which finds the newest; then back from it, a doubling
-    stretch at a time, to the cursor. When the first entry after ``after`` is further back than a page, it is found by
-    bisection and the page read forward from it.
+    are read at once (further while the stretch is full), which finds the newest; then back from it a stretch, and
+    if the cursor is further back, the rest of a page. When the first entry after ``after`` is further back than a
+    page, it is found by bisection and the page read forward from it.
     """
     read: dict[int, dict[str, Any]] = {}
 
@@ -100,11 +102,14 @@ async def _entries_after(
     newest = max(read, default=-1)
     if not is_after(newest):
         return []  # nothing new (the usual case for a quick reconnect): one read
-    # Back from the newest, a doubling stretch at a time, to the last entry at or before `after`, at most a page.
+    # Back from the newest to the last entry at or before `after`: a stretch, then (if the cursor is further back)
+    # the rest of a page.
     floor = max(0, newest - limit - 1)
-    low, step = newest, CATCHUP_HEAD_EVERY
-    while low > floor and is_after(low):
-        low, step = max(floor, low - step), step * 2
+    low = newest
+    for back in (CATCHUP_HEAD_EVERY, limit + 1):
+        if low <= floor or not is_after(low):
+            break
+        low = max(floor, newest - back)
         await fetch(range(low, newest))
     if is_after(low) and low > 0:
         # Far behind: the first entry after `after`, by bisection over [0, low] (entries are in position order).
