@@ -102,14 +102,18 @@ async def _entries_after(
     newest = max(read, default=-1)
     if not is_after(newest):
         return []  # nothing new (the usual case for a quick reconnect): one read
-    # Back from the newest to the last entry at or before `after`: a stretch, then (if the cursor is further back)
-    # the rest of a page.
+    # Back from the lowest entry read so far to the last one at or before `after`, at most a page below the newest:
+    # each read is sized from how densely the entries read so far fall among log positions (an estimate only: the
+    # loop reads on until it gets there).
     floor = max(0, newest - limit - 1)
     low = newest
-    for back in (CATCHUP_HEAD_EVERY, limit + 1):
-        if low <= floor or not is_after(low):
-            break
-        low = max(floor, newest - back)
+    while low - 1 in read:
+        low -= 1
+    while low > floor and is_after(low):
+        span = int(read[newest]["position"]) - int(read[low]["position"])
+        density = (newest - low) / span if span > 0 else 1.0
+        back = max(8, int((int(read[low]["position"]) - after) * density * 1.25) + 1)
+        low = max(floor, low - back)
         await fetch(range(low, newest))
     if is_after(low) and low > 0:
         # Far behind: the first entry after `after`, by bisection over [0, low] (entries are in position order).

@@ -84,3 +84,38 @@ async def test_a_restarted_projector_counts_on_from_the_stored_entries(dbs: tupl
     assert entries[-1] is None
     head = await catalog[CATCHUP].find_one({"_id": "b"})
     assert head is not None and head["count"] == total - total % CATCHUP_HEAD_EVERY
+
+
+async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[EventStore, ViewCatalog]) -> None:
+    """Reading back is sized by how densely the user's entries fall among log positions: any density is right."""
+    store, catalog = dbs
+    mine: list[int] = []
+    for round_ in range(1, 61):
+        mine += await send_one(store, round_, "a", "b")
+        for other in range(round_ % 7):  # 0 to 6 events of others between two of mine
+            await send_one(store, round_ * 10 + other, "c", "d")
+    await CatchupProjection(catalog).apply_batch(await store.at_positions(range(1, mine[-1] + 1)))
+    head = await catalog[CATCHUP].find_one({"_id": "b"})
+    counted = head["count"] if head else 0
+    for after in (0, mine[0], mine[10] + 1, mine[45], mine[-2], mine[-1], mine[-1] + 5):
+        for limit in (5, 50, 200):
+            got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit)
+            expected = [p for p in mine if p > after]
+            assert [e["position"] for e in got] == expected[: limit + 1], (after, limit)
+
+
+async def send_one(store: EventStore, seq: int, sender: str, receiver: str) -> list[int]:
+    conversation = f"dm:{min(sender, receiver)}:{max(sender, receiver)}"
+    data = MessageSent(
+        message_id=f"m{sender}{seq}",
+        conversation_id=conversation,
+        seq=await store.stream_version(conversation) + 1,
+        sender_id=sender,
+        receiver_id=receiver,
+        type="text",
+        text=f"hello {seq}",
+        client_msg_id=f"c{sender}{seq}",
+        sent_at=now(),
+    )
+    new = NewEvent(stream=conversation, data=data, actor_id=sender)
+    return [(await store.append(new, expected_version=data.seq - 1)).event.position]
