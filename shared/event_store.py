@@ -421,8 +421,18 @@ class EventStore:
             self._at_least[stream] = max(at_least, self._at_least.get(stream, 0))
 
     async def stream_version(self, stream: str) -> int:
-        """The version of the stream's last event, 0 for a stream with no events."""
-        event = await self.last_event(stream)
+        """The version of the stream's last event, 0 for a stream with no events: from this process's memory, else
+        from the index's head alone (one read by ``_id``; deciding a version does not need the event itself)."""
+        cached = self._heads.get(stream)
+        if cached is not None:
+            return cached.stream_version
+        at_least = self._at_least.get(stream, 0)
+        head = await self.index.head(stream)
+        if head is not None and head.version >= at_least:
+            return head.version
+        if head is None and at_least == 0:
+            return 0  # a stream nobody appended to
+        event = await self.last_event(stream)  # the index is behind what this process saw: ask the log
         return event.stream_version if event else 0
 
     async def read_stream(self, stream: str, *, after_version: int = 0) -> list[Envelope]:
