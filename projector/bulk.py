@@ -61,14 +61,13 @@ class ViewDocuments:
             changed[doc_id] = doc
         return doc
 
-    async def write(self, changed: dict[str, dict[str, Any]], *, ordered: bool = False) -> None:
+    async def write(self, changed: dict[str, dict[str, Any]]) -> None:
         """Store the batch's changed documents; they are remembered only once written, so a batch that fails is
-        applied again from what is really stored. ``ordered``: written in the order of ``changed``, each only
-        once those before it are."""
+        applied again from what is really stored."""
         if self.rebuilding:
             self.docs.update(changed)
             return
-        await replace_by_id(self.collection, list(changed.values()), ordered=ordered)
+        await replace_by_id(self.collection, list(changed.values()))
         self.docs.update(changed)
 
     async def release(self, doc_ids: list[str], chunk: int = 5000) -> None:

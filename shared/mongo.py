@@ -42,18 +42,11 @@ BY_ID_CHUNK = 25
 IN_CHUNK = 500
 
 
-async def replace_by_id(
-    collection: AsyncCollection[Document], docs: Sequence[Document], *, ordered: bool = False
-) -> None:
-    """Write whole documents, inserting or replacing by ``_id``; readers see the old document or the new one.
-
-    ``ordered``: in the order given, stopping at the first failure (a document is written only once every one
-    before it is)."""
+async def replace_by_id(collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
+    """Write whole documents, inserting or replacing by ``_id``; readers see the old document or the new one."""
     for start in range(0, len(docs), BY_ID_CHUNK):
         chunk = docs[start : start + BY_ID_CHUNK]
-        await collection.bulk_write(
-            [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in chunk], ordered=ordered
-        )
+        await collection.bulk_write([ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in chunk], ordered=False)
 
 
 async def delete_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) -> None:
