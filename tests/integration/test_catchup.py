@@ -28,22 +28,25 @@ async def dbs(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncIte
 
 
 async def send(store: EventStore, n: int, sender: str = "a", receiver: str = "b") -> list[int]:
-    positions = []
-    for seq in range(1, n + 1):
-        data = MessageSent(
-            message_id=f"m{sender}{seq}",
-            conversation_id=f"dm:{min(sender, receiver)}:{max(sender, receiver)}",
-            seq=seq,
-            sender_id=sender,
-            receiver_id=receiver,
-            type="text",
-            text=f"hello {seq}",
-            client_msg_id=f"c{sender}{seq}",
-            sent_at=now(),
-        )
-        new = NewEvent(stream=data.conversation_id, data=data, actor_id=sender)
-        positions.append((await store.append(new, expected_version=seq - 1)).event.position)
-    return positions
+    return [await send_one(store, tag, sender, receiver) for tag in range(1, n + 1)]
+
+
+async def send_one(store: EventStore, tag: int, sender: str, receiver: str) -> int:
+    """One message at the end of the conversation; ``tag`` names it (its ids)."""
+    conversation = f"dm:{min(sender, receiver)}:{max(sender, receiver)}"
+    data = MessageSent(
+        message_id=f"m{sender}{tag}",
+        conversation_id=conversation,
+        seq=await store.stream_version(conversation) + 1,
+        sender_id=sender,
+        receiver_id=receiver,
+        type="text",
+        text=f"hello {tag}",
+        client_msg_id=f"c{sender}{tag}",
+        sent_at=now(),
+    )
+    new = NewEvent(stream=conversation, data=data, actor_id=sender)
+    return (await store.append(new, expected_version=data.seq - 1)).event.position
 
 
 async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, ViewCatalog]) -> None:
@@ -91,7 +94,7 @@ async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[Even
     store, catalog = dbs
     mine: list[int] = []
     for round_ in range(1, 61):
-        mine += await send_one(store, round_, "a", "b")
+        mine.append(await send_one(store, round_, "a", "b"))
         for other in range(round_ % 7):  # 0 to 6 events of others between two of mine
             await send_one(store, round_ * 10 + other, "c", "d")
     await CatchupProjection(catalog).apply_batch(await store.at_positions(range(1, mine[-1] + 1)))
@@ -102,20 +105,3 @@ async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[Even
             got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit)
             expected = [p for p in mine if p > after]
             assert [e["position"] for e in got] == expected[: limit + 1], (after, limit)
-
-
-async def send_one(store: EventStore, seq: int, sender: str, receiver: str) -> list[int]:
-    conversation = f"dm:{min(sender, receiver)}:{max(sender, receiver)}"
-    data = MessageSent(
-        message_id=f"m{sender}{seq}",
-        conversation_id=conversation,
-        seq=await store.stream_version(conversation) + 1,
-        sender_id=sender,
-        receiver_id=receiver,
-        type="text",
-        text=f"hello {seq}",
-        client_msg_id=f"c{sender}{seq}",
-        sent_at=now(),
-    )
-    new = NewEvent(stream=conversation, data=data, actor_id=sender)
-    return [(await store.append(new, expected_version=data.seq - 1)).event.position]
