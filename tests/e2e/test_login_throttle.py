@@ -49,7 +49,10 @@ async def test_simultaneous_guesses_are_evaluated_at_most_the_allowed_number(
         answers = await asyncio.gather(*(_login(burst, stack, email, p, address) for p in passwords))
     codes = Counter(a.status_code for a in answers)
     evaluated = codes[401] + codes[200]
-    assert evaluated <= 5, codes  # PARLEY_LOGIN_MAX_FAILURES (5): the free failures of one (account, address)
+    # PARLEY_LOGIN_MAX_FAILURES (5): the free failures of one (account, address). A success gives its slot back
+    # (only failures count), so when the right password is answered mid-burst one more waiting guess may take that
+    # slot: at most 5 wrong guesses are ever evaluated, plus the right one.
+    assert codes[401] <= 5 and codes[200] <= 1, codes
     assert codes[429] == 30 - evaluated, codes
     # The right password was either among the evaluated ones, or refused unseen: never evaluated past the limit.
     right = answers[-1]
