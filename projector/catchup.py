@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from shared.conversations import catchup_entry
+from shared.conversations import catchup_entry, packed
 from shared.events import Envelope
 from shared.mongo import find_by_id, replace_by_id
 from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, ViewCatalog, catchup_entry_id
@@ -125,11 +125,13 @@ class CatchupProjection:
         counts = {user: self.counts[user] for user in users}
         docs: list[dict[str, Any]] = []
         for users_of_event, entry in concerned:
+            # The message or receipt is stored packed (one string, read back whole), the position as a field.
+            stored = {key: value if key == "position" else packed(value) for key, value in entry.items()}
             for user in dict.fromkeys(users_of_event):
                 count, last_position = counts[user]
                 if entry["position"] <= last_position:
                     continue  # applied before (a batch written but not its ~through)
-                docs.append({"_id": catchup_entry_id(user, count), "user": user, "number": count, **entry})
+                docs.append({"_id": catchup_entry_id(user, count), "user": user, "number": count, **stored})
                 counts[user] = (count + 1, entry["position"])
         # The head's count is a multiple of the stretch: the same however the events were batched (live or replay).
         heads = [

@@ -1,13 +1,14 @@
 """The ``messages`` read model: each conversation's history, one document per message.
 
 A message's ``_id`` is computed from its conversation and ``seq`` (``shared.views.history_id``), so a history page
-is one read of the ids of its seqs, whatever the size of the instance. Each message is written once, by an insert:
-applying it twice, or messages out of order, ends in the same documents.
+is one read of the ids of its seqs, whatever the size of the instance. The message itself is stored as served, one
+JSON string (``shared.conversations.packed``). Each message is written once, by an insert: applying it twice, or
+messages out of order, ends in the same documents.
 """
 
 from __future__ import annotations
 
-from shared.conversations import message_payload
+from shared.conversations import message_payload, packed
 from shared.events import Envelope, MessageSent
 from shared.mongo import insert_new
 from shared.views import MESSAGES, ViewCatalog, history_id
@@ -37,6 +38,12 @@ class MessagesProjection:
         for event in events:
             if event.type == MessageSent.event_type:
                 payload = message_payload(event)
-                docs.append({"_id": history_id(payload["conversation_id"], payload["seq"]), **payload})
+                docs.append(
+                    {
+                        "_id": history_id(payload["conversation_id"], payload["seq"]),
+                        "seq": payload["seq"],
+                        "message": packed(payload),
+                    }
+                )
         for start in range(0, len(docs), _CHUNK):
             await insert_new(self.collection, docs[start : start + _CHUNK])

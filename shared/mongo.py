@@ -67,7 +67,9 @@ async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) 
     strings = [i for i in ids if isinstance(i, str)]
     for start in range(0, len(strings), IN_CHUNK):
         chunk = strings[start : start + IN_CHUNK]
-        async for doc in collection.find({"_id": {"$in": chunk}}, batch_size=len(chunk)):
+        # One more than can match: a first batch holding every match ends the cursor (a batch exactly full would
+        # leave it open for a getMore that finds nothing, a second round trip).
+        async for doc in collection.find({"_id": {"$in": chunk}}, batch_size=len(chunk) + 1):
             found[doc["_id"]] = doc
     others = [i for i in ids if not isinstance(i, str)]
     for one in await asyncio.gather(*(collection.find_one({"_id": doc_id}) for doc_id in others)):

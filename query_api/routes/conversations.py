@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from query_api.deps import CurrentUserId, SignerDep, ViewsDep
-from shared.conversations import conversation_id
+from shared.conversations import conversation_id, unpacked
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut
 from shared.views import CONVERSATIONS, MESSAGES, USERS, history_id, summary_id
@@ -24,10 +23,6 @@ class HistoryPage(BaseModel):
     # Pass as `before` to get the previous page; null when this page starts the conversation.
     next_before: int | None
     peer_read_seq: int
-
-
-def message_out(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in doc.items() if key != "_id"}
 
 
 # Seqs looked at past the newest one the conversation's summary knows: the summary's projection gathers half a
@@ -46,12 +41,12 @@ async def history(
 ) -> HistoryPage:
     """A page of the conversation with peer_id (oldest first within the page); only its two participants see it."""
     # The conversation id is derived from the caller: nobody can name someone else's conversation.
+    if peer_id == user_id:
+        raise HTTPException(404, "user not found")
     conversation = conversation_id(user_id, peer_id)
-    peer, summary = await asyncio.gather(
-        views[USERS].find_one({"_id": peer_id}, projection={"_id": 1}),
-        views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)}),
-    )
-    if peer_id == user_id or peer is None:
+    summary = await views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)})
+    # A summary exists only once the two have exchanged a message, so the peer is real; without one, look.
+    if summary is None and await views[USERS].find_one({"_id": peer_id}, projection={"_id": 1}) is None:
         raise HTTPException(404, "user not found")
     messages = views[MESSAGES]
 
@@ -81,7 +76,7 @@ async def history(
     page = [by_seq[seq] for seq in range(start, top + 1) if seq in by_seq]
     return HistoryPage.model_validate(
         {
-            "messages": [signer.message(message_out(d)) for d in page],
+            "messages": [signer.message(unpacked(d["message"])) for d in page],
             "next_before": start if start > 1 else None,
             "peer_read_seq": summary["peer_read_seq"] if summary else 0,
         }

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, EventStoreDep, SignerDep, ViewsDep
-from shared.conversations import catchup_entry
+from shared.conversations import catchup_entry, unpacked
 from shared.event_store import EventStore
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut, ReadOut
@@ -53,9 +53,8 @@ async def sync(
 ) -> SyncPage:
     """Messages and read receipts concerning me after `after`, in log order; call again while `more`."""
     catchup = views[CATCHUP]
-    head, through_doc = await asyncio.gather(
-        catchup.find_one({"_id": user_id}), catchup.find_one({"_id": CATCHUP_THROUGH})
-    )
+    found = await find_by_id(catchup, [user_id, CATCHUP_THROUGH])  # one read for both
+    head, through_doc = found.get(user_id), found.get(CATCHUP_THROUGH)
     through = int(through_doc["position"]) if through_doc else 0
     # Entries are written before ~through, and read after it here: every entry up to `through` is among them.
     counted = int(head["count"]) if head else 0
@@ -155,8 +154,8 @@ async def _log_tail(store: EventStore, user_id: str, after: int) -> tuple[list[d
 def _page(entries: list[dict[str, Any]], signer: Any, *, position: int, more: bool) -> SyncPage:
     return SyncPage.model_validate(
         {
-            "messages": [signer.message(e["message"]) for e in entries if "message" in e],
-            "reads": [e["read"] for e in entries if "read" in e],
+            "messages": [signer.message(unpacked(e["message"])) for e in entries if "message" in e],
+            "reads": [unpacked(e["read"]) for e in entries if "read" in e],
             "position": position,
             "more": more,
         }

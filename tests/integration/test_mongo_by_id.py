@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from bson import ObjectId, Regex
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.mongo import BY_ID_CHUNK, IN_CHUNK, delete_by_id, find_by_id, replace_by_id
+from tests.support import Infra
 
 
 @pytest.fixture
@@ -105,3 +106,35 @@ async def test_find_by_id_reads_more_ids_than_one_chunk(collection: AsyncCollect
     wanted = [f"doc-{i:04d}" for i in range(0, IN_CHUNK * 2 + 20, 3)]
     found = await find_by_id(collection, wanted)
     assert sorted(found) == [i for i in wanted if int(i[4:]) < IN_CHUNK * 2 + 10]
+
+
+class _Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_find_by_id_is_one_round_trip_when_every_id_is_there(infra: Infra, db_name: str) -> None:
+    # A batch exactly as large as what matched leaves the cursor open for a getMore that finds nothing: a second
+    # round trip on every read whose ids all exist (an older history page, a full catch-up window).
+    commands = _Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url, event_listeners=[commands])
+    try:
+        collection = client[db_name]["docs"]
+        await collection.insert_many([{"_id": f"doc-{i}"} for i in range(10)])
+        for wanted in (["doc-1"], ["doc-1", "doc-2"], [f"doc-{i}" for i in range(10)], ["doc-1", "absent"]):
+            commands.names.clear()
+            found = await find_by_id(collection, wanted)
+            assert sorted(found) == sorted(w for w in wanted if w != "absent")
+            assert commands.names == ["find"], wanted
+    finally:
+        await client.drop_database(db_name)
+        await client.close()
