@@ -1,13 +1,14 @@
 """``parley``: rebuild, check and read the event log from a shell.
 
     parley replay [--model users|conversations|messages|media|all]
-    parley verify [--model ...]
+    parley verify [--model ...] [--settle SECONDS]
     parley audit [--user ID|EMAIL] [--type TYPE] [--since T] [--until T] [--format table|ndjson]
     parley stats
     parley admin grant|revoke EMAIL
 
-Connects with the same ``PARLEY_*`` settings as the services (MongoDB, NATS). Exit status: 0 done (verify: views
-equal), 1 failed (verify: views differ), 2 bad usage.
+Connects with the same ``PARLEY_*`` settings as the services (MongoDB, NATS). Exit status: 0 done (verify: every
+consumer at the log's head and the views equal), 1 failed (verify: a consumer stuck behind, or views differ), 2 bad
+usage.
 """
 
 from __future__ import annotations
@@ -133,15 +134,28 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     async with connected(settings, nats=True) as ctx:
         bar, advance = _progress(await ctx.store.count(), "verify")
         report = await verify(
-            ctx.store, ctx.views, ctx.control, _names(args.model), lease=args.lease, on_progress=advance
+            ctx.store,
+            ctx.views,
+            ctx.control,
+            _names(args.model),
+            lease=args.lease,
+            settle=args.settle,
+            on_progress=advance,
         )
         bar.close()
     output.verify_summary(report, sys.stdout)
     print(output.timings_line(report.timings))
-    if report.equal:
-        print("OK: the live views equal views rebuilt from the log")
+    if not report.caught_up:
+        stuck = ", ".join(f"{n} ({b} behind)" for n, b in report.behind.items() if b)
+        print(
+            f"STUCK: consumers did not reach the log's head ({report.head}) within {args.settle:g} s: {stuck} "
+            "(see `parley stats`, the projector's /readyz and its log)"
+        )
+    if not report.equal:
+        print("DIFFERENT: the live views do not match the log (`parley replay` rebuilds them)")
+    if report.ok:
+        print("OK: every consumer is at the log's head and the live views equal views rebuilt from the log")
         return 0
-    print("DIFFERENT: the live views do not match the log (`parley replay` rebuilds them)")
     return 1
 
 
@@ -258,6 +272,12 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("verify", help="rebuild read models aside and compare them with the live ones")
     p.add_argument("--model", choices=models, default="all")
     p.add_argument("--lease", type=float, default=300.0, help="seconds the projector may be held (default 300)")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        help="seconds each consumer has to reach the log's head before it counts as stuck (default 30)",
+    )
     p.set_defaults(run=cmd_verify)
 
     p = commands.add_parser("audit", help="events in log order, filtered; secrets are never printed")

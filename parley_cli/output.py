@@ -50,6 +50,8 @@ def timings_line(timings: Timings) -> str:
 
 
 def verify_summary(report: VerifyReport, out: IO[str]) -> None:
+    lag = ", ".join(f"{n} {b} behind" if b else f"{n} at the head" for n, b in report.behind.items())
+    print(f"log head: {report.head}; consumers: {lag}", file=out)
     positions = ", ".join(f"{n} at {p}" for n, p in report.positions.items())
     print(f"compared at log positions: {positions}", file=out)
     for diff in report.differences:

@@ -1,13 +1,24 @@
-"""Runs one projection as a durable JetStream pull consumer: ack after the write, retry, park poison events."""
+"""Runs one projection as a durable JetStream pull consumer: ack after the write, retry, park poison events.
+
+An unreachable database is not the event's fault: the batch in hand is retried, with back-off, until the database
+answers (its events kept from redelivery meanwhile), and never counts towards parking. Only an event that fails for
+a reason of its own is redelivered and, after ``max_deliver`` deliveries, parked. Nothing but a stop ends the loop:
+any other error is logged and the consumer subscribes again. ``problem()`` says when it is stuck (for ``/readyz``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Any, Protocol
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import nats.errors
 from nats.aio.msg import Msg
+from nats.js.client import JetStreamContext
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
@@ -18,6 +29,12 @@ log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
 PARKED = "parked_events"
+# Back-off between attempts while the database is unreachable.
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
+# A consumer whose loop has not come round for this long (not paused by a replay) is stuck.
+STUCK_AFTER_SECONDS = 30.0
+
+T = TypeVar("T")
 
 
 class Projection(Protocol):
@@ -63,6 +80,10 @@ class ProjectionConsumer:
         self._running.set()
         self._applying = asyncio.Lock()
         self._lease: asyncio.TimerHandle | None = None
+        # When the loop last came round (a fetch answered, or timed out on an idle stream), and since when the
+        # database has refused the batch in hand (None while it answers).
+        self.alive_at = time.monotonic()
+        self.waiting_since: float | None = None
 
     # -- pause and resume (replay) ------------------------------------------------------------------------------
 
@@ -94,33 +115,85 @@ class ProjectionConsumer:
         if projection is not None:
             self.projection = projection
         self.skip_through = max(self.skip_through, skip_through)
+        self.alive_at = time.monotonic()  # a pause is not a hang
         self._running.set()
         return was_paused
 
+    def problem(self, now_: float | None = None) -> str | None:
+        """Why this consumer is not doing its job (stuck waiting for the database, or its loop hung), or None."""
+        current = time.monotonic() if now_ is None else now_
+        stale = current - self.alive_at
+        if stale <= STUCK_AFTER_SECONDS or (self.waiting_since is None and not self._running.is_set()):
+            return None  # came round lately, or paused by a replay (a lease bounds that)
+        if self.waiting_since is not None:
+            return f"waiting {current - self.waiting_since:.0f} s for the database"
+        return f"no progress for {stale:.0f} s"
+
     async def run(self, stop: asyncio.Event) -> None:
-        await self.projection.ensure_indexes()
-        checkpoint = await self.checkpoints.find_one({"_id": self.projection.name})
-        self.skip_through = int(checkpoint.get("rebuilt_through", 0)) if checkpoint else 0
+        started = False
         while not stop.is_set():
             try:
+                if not started:
+                    await self._until_stored(self._start, [])
+                    started = True
                 await self.bus.wait_ready()
-                subscription = await self.bus.pull_subscription(self.durable, max_deliver=self.max_deliver)
-                log.info("projection consuming", extra={"projection": self.projection.name})
-                while not stop.is_set():
-                    await self._running.wait()
-                    try:
-                        messages = await subscription.fetch(self.batch, timeout=1.0)
-                    except TimeoutError:
-                        continue
-                    await self._apply_when_running(messages)
-                    if len(messages) < self.batch:
-                        # Let a few more events arrive: one write per batch costs what one per event would.
-                        await asyncio.sleep(getattr(self.projection, "linger", self.linger))
+                await self._consume(await self.bus.pull_subscription(self.durable), stop)
             except asyncio.CancelledError:
                 raise
             except (nats.errors.Error, OSError) as exc:
                 log.warning("bus trouble, resubscribing", extra={"error": repr(exc)})
                 await asyncio.sleep(1.0)
+            except Exception:
+                # Whatever it was, the consumer carries on: unacked events come again, and applying is idempotent.
+                log.exception("projection consumer failed, resubscribing", extra={"projection": self.projection.name})
+                await asyncio.sleep(1.0)
+
+    async def _consume(self, subscription: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+        log.info("projection consuming", extra={"projection": self.projection.name})
+        try:
+            while not stop.is_set():
+                self.alive_at = time.monotonic()
+                await self._running.wait()
+                try:
+                    messages = await subscription.fetch(self.batch, timeout=1.0)
+                except TimeoutError:
+                    continue
+                await self._apply_when_running(messages)
+                if len(messages) < self.batch:
+                    # Let a few more events arrive: one write per batch costs what one per event would.
+                    await asyncio.sleep(getattr(self.projection, "linger", self.linger))
+        finally:
+            # Left subscribed, the connection's drain at shutdown waits its full timeout on this subscription.
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    async def _start(self) -> None:
+        await self.projection.ensure_indexes()
+        checkpoint = await self.checkpoints.find_one({"_id": self.projection.name})
+        self.skip_through = max(self.skip_through, int(checkpoint.get("rebuilt_through", 0)) if checkpoint else 0)
+
+    async def _until_stored(self, write: Callable[[], Awaitable[T]], messages: Sequence[Msg]) -> T:
+        """Run a database step until the database answers, with back-off. The messages in hand are reported in
+        progress meanwhile, so JetStream does not redeliver them (a redelivery would count as a failure)."""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                result = await write()
+            except ConnectionFailure as exc:
+                if self.waiting_since is None:
+                    self.waiting_since = time.monotonic()
+                    log.warning(
+                        "database unreachable, retrying until it answers",
+                        extra={"projection": self.projection.name, "error": repr(exc)},
+                    )
+                await asyncio.gather(*(msg.in_progress() for msg in messages), return_exceptions=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            if self.waiting_since is not None:
+                log.info("database answers again", extra={"projection": self.projection.name})
+                self.waiting_since = None
+            return result
 
     async def _apply_when_running(self, messages: list[Msg]) -> None:
         while True:
@@ -137,7 +210,8 @@ class ProjectionConsumer:
             try:
                 event = Envelope.from_json(msg.data)
             except Exception as exc:
-                await self.park(msg, None, f"undecodable: {exc!r}")
+                reason = f"undecodable: {exc!r}"
+                await self._until_stored(partial(self.park, msg, None, reason), [msg])
                 await msg.term()
                 continue
             if event.position <= self.skip_through:
@@ -146,38 +220,36 @@ class ProjectionConsumer:
                 decoded.append((msg, event))
         if not decoded:
             return
+        in_hand = [msg for msg, _ in decoded]
         try:
-            await self.projection.apply_batch([event for _, event in decoded])
-        except ConnectionFailure as exc:
-            log.warning("database unreachable, will retry", extra={"error": repr(exc)})
-            await asyncio.gather(*(msg.nak(delay=1.0) for msg, _ in decoded))
-            return
+            await self._until_stored(lambda: self.projection.apply_batch([event for _, event in decoded]), in_hand)
         except Exception:
             log.warning("batch failed, applying its events one by one", exc_info=True)
             applied = [event for msg, event in decoded if await self.handle_one(msg, event)]
         else:
-            await asyncio.gather(*(msg.ack() for msg, _ in decoded))
+            await asyncio.gather(*(msg.ack() for msg in in_hand))
             applied = [event for _, event in decoded]
         if applied:
-            await self.checkpoints.update_one(
-                {"_id": self.projection.name},
-                {"$max": {"position": max(e.position for e in applied)}, "$set": {"updated_at": now()}},
-                upsert=True,
+            highest = max(e.position for e in applied)
+            await self._until_stored(
+                lambda: self.checkpoints.update_one(
+                    {"_id": self.projection.name},
+                    {"$max": {"position": highest}, "$set": {"updated_at": now()}},
+                    upsert=True,
+                ),
+                [],
             )
 
     async def handle_one(self, msg: Msg, event: Envelope) -> bool:
         """Apply one event; returns whether it was applied (and acked)."""
         try:
-            await self.projection.apply_batch([event])
-        except ConnectionFailure as exc:
-            log.warning("database unreachable, will retry", extra={"event_id": event.id, "error": repr(exc)})
-            await msg.nak(delay=1.0)
-            return False
+            await self._until_stored(lambda: self.projection.apply_batch([event]), [msg])
         except Exception as exc:
             deliveries = msg.metadata.num_delivered or 1
             if deliveries >= self.max_deliver:
                 log.exception("poison event parked", extra={"event_id": event.id, "type": event.type})
-                await self.park(msg, event, repr(exc))
+                reason = repr(exc)
+                await self._until_stored(partial(self.park, msg, event, reason), [msg])
                 await msg.term()
             else:
                 log.warning(

@@ -25,7 +25,7 @@ from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
 from shared.views import ViewCatalog
-from shared.web import HealthCheck, health_router
+from shared.web import HealthCheck, NotReady, health_router
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
         bus.on_ready.append(lambda: control.listen(bus))
         bus.start()
         tasks = [asyncio.create_task(c.run(stop), name=f"projection-{c.projection.name}") for c in consumers]
+        app.state.consumers = list(zip(consumers, tasks, strict=True))
         log.info("projector started", extra={"projections": [c.projection.name for c in consumers]})
         freeze_startup_objects()
         try:
@@ -89,7 +90,17 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
         if not state.bus.ready:
             raise ConnectionError("NATS not connected")
 
-    return {"mongodb": lambda: ping(state.mongo), "nats": nats}
+    async def consumers() -> None:
+        # A consumer that ended or is stuck leaves its view behind the log: the projector is not doing its job.
+        problems = [
+            f"{consumer.projection.name}: {'stopped' if task.done() else consumer.problem()}"
+            for consumer, task in state.consumers
+            if task.done() or consumer.problem()
+        ]
+        if problems:
+            raise NotReady("; ".join(problems))
+
+    return {"mongodb": lambda: ping(state.mongo), "nats": nats, "consumers": consumers}
 
 
 def main() -> None:

@@ -264,10 +264,38 @@ class VerifyReport:
     positions: dict[str, int]
     differences: list[Difference]
     timings: Timings
+    # The log's head when verify began, and how far behind it each consumer still was after waiting for it.
+    head: int = 0
+    behind: dict[str, int] = field(default_factory=dict)
 
     @property
     def equal(self) -> bool:
         return all(d.equal for d in self.differences)
+
+    @property
+    def caught_up(self) -> bool:
+        return not any(self.behind.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.equal and self.caught_up
+
+
+async def wait_for_consumers(
+    views: AsyncDatabase[dict[str, Any]], names: list[str], head: int, settle: float
+) -> dict[str, int]:
+    """How far behind ``head`` each consumer's checkpoint is, once all reach it or ``settle`` seconds have passed.
+
+    A view compared at its own checkpoint says nothing of events its consumer never applied: a consumer frozen
+    a thousand events back would verify as equal. Every consumer sees every event, so a working one reaches the
+    head the log had when verify began, even under traffic."""
+    deadline = time.monotonic() + settle
+    while True:
+        marks = await checkpoints(views)
+        behind = {n: max(0, head - marks.get(n, 0)) for n in names}
+        if not any(behind.values()) or time.monotonic() >= deadline:
+            return behind
+        await asyncio.sleep(0.25)
 
 
 async def verify(
@@ -277,13 +305,17 @@ async def verify(
     names: list[str],
     *,
     lease: float = 300.0,
+    settle: float = 30.0,
     on_progress: ProgressCallback | None = None,
 ) -> VerifyReport:
-    """Rebuild ``names`` into new collections and compare each with its live view at the same position.
+    """Check that every consumer reaches the log's head, then rebuild ``names`` into new collections and compare
+    each with its live view at the same position.
 
     The live consumers are held while the rebuild catches up to each one's checkpoint and the views are compared,
     so both sides hold exactly the same events; then the new collections are dropped and the consumers resumed.
     """
+    head = await store.last_position()
+    behind = await wait_for_consumers(views, names, head, settle)
     rebuild = Rebuild(store, views, names)
     await rebuild.start()
     held: dict[str, int] | None = None
@@ -307,7 +339,7 @@ async def verify(
         if held is not None and control is not None:
             await control.resume(names, switched=False)
         await rebuild.discard()
-    return VerifyReport(names, held_at, differences, rebuild.timings)
+    return VerifyReport(names, held_at, differences, rebuild.timings, head, behind)
 
 
 async def compare(

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 DUPLICATE_WINDOW_SECONDS = 120.0
 # A publish not acknowledged within this is treated as failed; the outbox publishes the event later.
 PUBLISH_TIMEOUT_SECONDS = 2.0
+# An event fetched and neither acked nor reported in progress within this is redelivered.
+CONSUMER_ACK_WAIT_SECONDS = 30.0
 
 
 class BusUnavailable(Exception):
@@ -148,19 +150,25 @@ class Bus:
         except (nats.errors.Error, TimeoutError, OSError) as exc:
             raise BusUnavailable(str(exc) or type(exc).__name__) from exc
 
-    async def pull_subscription(self, durable: str, *, max_deliver: int = 10) -> JetStreamContext.PullSubscription:
-        """A durable pull consumer over every event, explicit acks, redelivered until ``max_deliver``."""
+    async def pull_subscription(self, durable: str) -> JetStreamContext.PullSubscription:
+        """A durable pull consumer over every event, explicit acks, redelivered for as long as it takes.
+
+        The server never gives up on an event (``max_deliver`` unlimited): a consumer that stopped redelivering
+        after a few database failures dropped events from its view for good. Whether an event is poison is the
+        consumer's call (it parks it). The configuration is applied to an existing consumer too (create or update).
+        """
         config = api.ConsumerConfig(
+            name=durable,
             durable_name=durable,
             ack_policy=api.AckPolicy.EXPLICIT,
             deliver_policy=api.DeliverPolicy.ALL,
-            ack_wait=30,
-            max_deliver=max_deliver,
+            ack_wait=CONSUMER_ACK_WAIT_SECONDS,
+            max_deliver=-1,
             max_ack_pending=10_000,
+            filter_subject=self.all_subjects,
         )
-        return await self.js.pull_subscribe(
-            self.all_subjects, durable=durable, stream=self.settings.nats_stream, config=config
-        )
+        await self.js.add_consumer(self.settings.nats_stream, config=config)
+        return await self.js.pull_subscribe_bind(durable=durable, stream=self.settings.nats_stream)
 
     async def subscribe_live(self, callback: Callable[[Msg], Awaitable[None]]) -> Subscription:
         """Every event as it is published, to this process (a plain subscription, not a queue group)."""

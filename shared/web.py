@@ -201,6 +201,10 @@ async def authenticated_user_id(request: Request) -> str:
 HealthCheck = Callable[[], Awaitable[None]]
 
 
+class NotReady(Exception):
+    """Raised by a health check that can say what is wrong (shown as is in ``/healthz`` and ``/readyz``)."""
+
+
 def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> APIRouter:
     """``/healthz`` (alive, with each dependency's state) and ``/readyz`` (503 while a dependency is down)."""
     router = APIRouter(tags=["health"])
@@ -211,6 +215,8 @@ def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> API
             try:
                 await asyncio.wait_for(check(), 2.0)
                 results[name] = "ok"
+            except NotReady as exc:
+                results[name] = str(exc)
             except Exception as exc:
                 results[name] = f"unreachable: {type(exc).__name__}"
         return results
@@ -222,7 +228,8 @@ def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> API
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: 200 when MongoDB and NATS are reachable, 503 naming the ones that are not."""
+        """Readiness: 200 when every dependency (MongoDB, NATS, and the service's own checks) is fine, 503 naming
+        the ones that are not."""
         results = await run_checks(request)
         ready = all(v == "ok" for v in results.values())
         body = {"status": "ready" if ready else "not ready", "dependencies": results}

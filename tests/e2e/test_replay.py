@@ -145,6 +145,32 @@ async def test_replay_rebuilds_views_equal_to_the_live_ones(http: httpx.AsyncCli
     assert "OK" in out
 
 
+async def test_verify_fails_while_a_consumer_is_behind_the_log(
+    http: httpx.AsyncClient, ops_stack: Stack, db: Any
+) -> None:
+    # A view compared at its own checkpoint says nothing of the events its consumer never applied: a frozen
+    # consumer used to verify as equal. A stopped projector is the plainest frozen consumer.
+    stack = ops_stack
+    await caught_up(db, stack)
+    projector = stack.process("projector")
+    projector.stop()
+    try:
+        signed_up = await http.post(
+            f"{stack.url('command')}/api/auth/register",
+            json={"name": "Unprojected", "email": f"{uuid.uuid4().hex[:10]}@example.com", "password": "pw pw pw pw"},
+        )
+        assert signed_up.status_code == 201, signed_up.text
+        status, out, err = await parley(stack, "verify", "--settle", "2")
+        assert status == 1, out + err
+        assert "STUCK" in out and "users (1 behind)" in out
+    finally:
+        projector.start()
+        stack.wait_ready("projector")
+    status, out, err = await parley(stack, "verify")
+    assert status == 0, out + err
+    assert "at the head" in out
+
+
 async def test_verify_notices_a_tampered_view_and_replay_repairs_it(
     http: httpx.AsyncClient, ops_stack: Stack, db: Any
 ) -> None:
