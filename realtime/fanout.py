@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import socketio
@@ -26,6 +27,26 @@ from shared.media_urls import MediaSigner
 
 log = logging.getLogger(__name__)
 
+# Event ids remembered to drop a second delivery: minutes of traffic at hundreds of events a second (a few MiB).
+RECENT_EVENTS = 100_000
+
+
+class RecentIds:
+    """The last ``capacity`` ids seen, oldest forgotten first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, event_id: str) -> bool:
+        """Whether ``event_id`` is new (and remember it)."""
+        if event_id in self._ids:
+            return False
+        self._ids[event_id] = None
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+        return True
+
 
 class Fanout:
     def __init__(
@@ -42,6 +63,9 @@ class Fanout:
         self.known = known
         # Pushes go only to a message's participants, who may see its media: URLs are signed per push.
         self.signer = signer
+        # The node's subscription is a plain one: an event the outbox publishes again (after a crash of the command
+        # API, before it cleared its entries) reaches it twice, though JetStream keeps one copy. Push it once.
+        self.recent = RecentIds(RECENT_EVENTS)
 
     async def on_bus_message(self, msg: Msg) -> None:
         try:
@@ -50,6 +74,8 @@ class Fanout:
             return  # published by a newer version of the command side; nothing to push from here
         except Exception:
             log.exception("undecodable event on the bus", extra={"subject": msg.subject})
+            return
+        if not self.recent.first_time(event.id):
             return
         try:
             await self.push(event)

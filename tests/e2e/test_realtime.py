@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+import nats
 import pytest
 import socketio
+from pymongo import AsyncMongoClient
 
+from shared.event_store import EventStore
 from tests.conftest import SocketFactory
-from tests.support import Stack, eventually, register
+from tests.support import Stack, bearer, eventually, register
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage"])
@@ -59,3 +63,45 @@ async def test_a_new_registration_is_pushed_to_connected_users(
         "last_seen": None,
     }
     assert "email" not in user_event and "password_hash" not in user_event
+
+
+async def test_an_event_published_twice_reaches_each_socket_once(
+    http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory, mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    # After a crash of the command API, its outbox publishes again the events it had not cleared. JetStream keeps
+    # one copy, but a node's plain subscription receives both.
+    sender = await register(http, stack, name="Twice Sender")
+    receiver = await register(http, stack, name="Twice Receiver")
+    client = await sockets(stack.url("realtime"), receiver["access_token"])
+
+    async def send(text: str) -> dict[str, Any]:
+        sent = await http.post(
+            f"{stack.url('command')}/api/messages",
+            json={"to": receiver["user"]["id"], "type": "text", "text": text, "client_msg_id": uuid.uuid4().hex},
+            headers=bearer(sender["access_token"]),
+        )
+        assert sent.status_code == 201, sent.text
+        message: dict[str, Any] = sent.json()["message"]
+        return message
+
+    def pushes(message_id: str) -> int:
+        return sum(1 for e, d in client.received if e == "message" and d["id"] == message_id)  # type: ignore[attr-defined]
+
+    first = await send("once")
+    await eventually(lambda: _true_if(pushes(first["id"]) == 1), what="the message pushed")
+    event = await EventStore(mongo[stack.name]).at(first["position"])
+    assert event is not None
+    bus = await nats.connect(stack.env["PARLEY_NATS_URL"])
+    try:
+        await bus.publish(f"{stack.env['PARLEY_SUBJECT_PREFIX']}.{event.type}", event.to_json())
+        await bus.flush()
+    finally:
+        await bus.close()
+    # A later message is pushed after the copy would have been (one node, in order from the bus).
+    second = await send("after the copy")
+    await eventually(lambda: _true_if(pushes(second["id"]) == 1), what="the next message pushed")
+    assert pushes(first["id"]) == 1
+
+
+async def _true_if(value: bool) -> bool:
+    return value
