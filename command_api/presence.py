@@ -8,7 +8,8 @@ whose versions settle races between instances.
 
 - Going down waits a grace period before the user is declared offline, so a reload does not flash "offline".
 - A node that stops heartbeating is expired after ``node_timeout``; its users go offline unless another node has
-  them. A node that starts again under the same id replaces what it held (its first heartbeat is the truth).
+  them. The timeout counts only while this process can hear reports (from its start, and from NATS's return). A
+  node that starts again under the same id replaces what it held (its first heartbeat is the truth).
 - A connect storm costs a handful of queries per report batch, not per user, and appends at most one event per
   user that actually changes state.
 """
@@ -62,6 +63,10 @@ class PresenceRegistry:
         # node -> loop time its last report arrived here, even if still queued: a node whose heartbeat waits
         # behind a storm of reports is not expired for it.
         self._heard: dict[str, float] = {}
+        # Loop time since when this process has been subscribed to the reports (None: not yet). A node is expired
+        # only after a full timeout in which this process could have heard it: right after a start, or a NATS
+        # outage, a heartbeat on record is old because nobody was listening, not because the node is gone.
+        self._listening_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = False
         bus.on_ready.append(self._subscribe)
@@ -79,9 +84,11 @@ class PresenceRegistry:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _subscribe(self) -> None:
+        # Called each time the bus is ready: the client renews the subscription itself after a reconnect.
         if not self._subscribed:
             self._subscribed = True
             await self.bus.subscribe_signals(SIGNAL, self._on_report, queue=QUEUE_GROUP)
+        self._listening_since = asyncio.get_running_loop().time()
 
     async def _on_report(self, msg: Msg) -> None:
         try:
@@ -168,11 +175,16 @@ class PresenceRegistry:
     async def sweep(self) -> None:
         """Expire silent nodes, and declare offline the users whose grace period ran out."""
         heard_since = asyncio.get_running_loop().time() - self.node_timeout.total_seconds()
-        stale = [
-            doc["_id"]
-            async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})
-            if self._heard.get(doc["_id"], 0.0) < heard_since
-        ]
+        listening = self.bus.ready and self._listening_since is not None and self._listening_since < heard_since
+        stale = (
+            [
+                doc["_id"]
+                async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})
+                if self._heard.get(doc["_id"], 0.0) < heard_since
+            ]
+            if listening
+            else []
+        )
         if stale:
             orphaned = {doc["user"] async for doc in self.sessions.find({"node": {"$in": stale}})}
             await self.sessions.delete_many({"node": {"$in": stale}})

@@ -132,3 +132,35 @@ async def test_users_of_a_killed_node_go_offline_and_come_back_elsewhere(
     assert time.monotonic() - killed_at < 15  # node timeout 4 s here (30 s by default) plus the sweep
     await sockets(crashable.url("realtime2"), alice["access_token"])
     await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True, False, True], "alice back")
+
+
+@pytest.fixture
+def restartable(infra: Infra) -> Iterator[Stack]:
+    """A stack of its own whose command API the test stops and starts; heartbeats every 3 s, nodes expire at 6 s."""
+    stack = Stack(
+        infra, infra.nats, extra_env={"PARLEY_HEARTBEAT_SECONDS": "3", "PARLEY_NODE_TIMEOUT_SECONDS": "6"}
+    ).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+async def test_a_restarted_command_api_does_not_expire_nodes_it_could_not_hear(
+    http: httpx.AsyncClient, restartable: Stack, sockets: SocketFactory
+) -> None:
+    stack = restartable
+    alice, bob = await register(http, stack, name="Alice"), await register(http, stack, name="Bob")
+    bob_socket = await sockets(stack.url("realtime"), bob["access_token"])
+    await sockets(stack.url("realtime"), alice["access_token"])
+    await until(lambda: presence_of(bob_socket, alice["user"]["id"]) == [True], "alice online")
+    command = stack.process("command")
+    command.stop()
+    # Down for longer than a node's timeout: the node's last heartbeat on record is older than that on restart.
+    await asyncio.sleep(8)
+    command.start()
+    stack.wait_ready("command")
+    # A restarted registry used to expire every node at its first sweep, before it could have heard one: all
+    # online users went offline and back. The node's next heartbeats come within 3 s; wait past its timeout.
+    await asyncio.sleep(8)
+    assert presence_of(bob_socket, alice["user"]["id"]) == [True]
