@@ -20,6 +20,7 @@ from command_api.sessions import Sessions
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
 from command_api.uploads import FRAMING_ALLOWANCE
+from shared.breaker import DatabaseBreaker
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.gc_tuning import freeze_startup_objects
@@ -41,6 +42,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         client = create_client(settings)
         db = client[settings.mongodb_db]
         store = EventStore(db)
+        app.state.breaker = store.breaker = DatabaseBreaker(lambda: ping(client))
         await store.ensure_indexes()
         await store.catch_up_index()
         bus = Bus(settings, name=settings.service_name)
@@ -92,6 +94,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
             await presence.stop()
             await outbox.stop()
             await bus.close()
+            await app.state.breaker.close()
             await client.close()
 
     app = FastAPI(

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from query_api.directory import Directory
 from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
+from shared.breaker import DatabaseBreaker
 from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.gc_tuning import freeze_startup_objects
@@ -32,6 +33,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = create_client(settings)
         app.state.mongo = client
+        # Reads fail fast too while the database is away (shared/breaker.py), instead of each waiting a timeout.
+        app.state.breaker = breaker = DatabaseBreaker(lambda: ping(client))
         # Which collection serves each read model; followed in the background, so a replay's switch is seen.
         app.state.views = catalog = ViewCatalog(client[settings.views_db])
         with contextlib.suppress(Exception):  # the database may still be starting: keep_fresh retries
@@ -58,6 +61,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
             await refresher
             await directory_refresher
             await bus.close()
+            await breaker.close()
             await client.close()
 
     app = FastAPI(

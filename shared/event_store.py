@@ -34,8 +34,9 @@ from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, ConnectionFailure
 
+from shared.breaker import DatabaseBreaker
 from shared.events import Envelope, NewEvent, position_id
 from shared.mongo import delete_by_id, find_by_id
 from shared.stream_index import StreamIndex, is_command_key
@@ -152,6 +153,8 @@ class EventStore:
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Set by a service that answers requests: appends fail at once while it is open (shared/breaker.py).
+        self.breaker: DatabaseBreaker | None = None
 
     async def ensure_indexes(self) -> None:
         await self.events.create_index(
@@ -169,6 +172,8 @@ class EventStore:
         Returns the stored event, or the event first stored under the same idempotency key. Raises
         ``ConcurrencyError`` when the stream is no longer at ``expected_version``.
         """
+        if self.breaker is not None:
+            self.breaker.check()  # the database is away: fail now rather than queue behind a timeout
         key = new.idempotency_key or f"event:{new.id}"
         doc: dict[str, Any] = {
             "event_id": new.id,
@@ -204,7 +209,13 @@ class EventStore:
             try:
                 await self._flush(batch)
             except Exception as exc:  # the database failed: every writer in the batch hears it
-                for item in batch:
+                failed = batch
+                if isinstance(exc, ConnectionFailure):
+                    # And every writer queued behind it: each would otherwise wait a timeout of its own.
+                    failed, self._queue = [*batch, *self._queue], []
+                    if self.breaker is not None:
+                        self.breaker.trip(exc)
+                for item in failed:
                     if not item.outcome.done():
                         item.outcome.set_exception(exc)
             except BaseException:  # shutting down: nobody waits in vain

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import InvalidToken, TokenClaims, decode_access_token
+from shared.breaker import DatabaseAway, DatabaseBreaker
 from shared.logging import request_id_var
 from shared.sessions import Revocations
 from shared.settings import Settings
@@ -124,6 +125,27 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
 
+class FailFastMiddleware:
+    """While the app's database breaker (``app.state.breaker``, shared/breaker.py) is open, ``/api/`` requests get
+    503 with a ``Retry-After`` at once instead of waiting for the database; health checks still run."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            breaker: DatabaseBreaker | None = getattr(scope["app"].state, "breaker", None)
+            if breaker is not None and breaker.open:
+                await _database_away(breaker)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _database_away(breaker: DatabaseBreaker | None) -> JSONResponse:
+    headers = {"Retry-After": breaker.retry_after() if breaker else "2"}
+    return JSONResponse(error_body("database unavailable, try again shortly"), status_code=503, headers=headers)
+
+
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse(error_body(f"request body larger than {limit} bytes"), status_code=413)
 
@@ -153,8 +175,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ConnectionFailure)
     async def database_down(request: Request, exc: ConnectionFailure) -> JSONResponse:
-        log.error("MongoDB unreachable: %s", exc)
-        return JSONResponse(error_body("database unavailable, try again shortly"), status_code=503)
+        breaker: DatabaseBreaker | None = getattr(request.app.state, "breaker", None)
+        if not isinstance(exc, DatabaseAway):
+            log.error("MongoDB unreachable: %s", exc)
+            if breaker is not None:
+                breaker.trip(exc)
+        return _database_away(breaker)
 
     @app.exception_handler(PyMongoError)
     async def database_error(request: Request, exc: PyMongoError) -> JSONResponse:
@@ -169,6 +195,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def install_common(app: FastAPI, *, max_body_bytes: int, streamed: Mapping[str, int] | None = None) -> None:
     install_error_handlers(app)
+    app.add_middleware(FailFastMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, default_limit=max_body_bytes, streamed=streamed)
     app.add_middleware(RequestContextMiddleware)
 

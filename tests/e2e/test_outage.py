@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import Infra, NatsServer, Stack, eventually, register, sidebar
+from tests.support import FerretDB, Infra, NatsServer, Stack, bearer, eventually, register, sidebar
 
 
 @pytest.fixture
@@ -43,3 +47,57 @@ async def test_registration_during_a_nats_outage_reaches_the_users_view(
         return users if any(u["id"] == bob["user"]["id"] for u in users) else None
 
     await eventually(bob_in_ada_sidebar, timeout=30, what="bob projected after NATS came back")
+
+
+@pytest.fixture
+def own_database(infra: Infra, tmp_path: Path) -> Iterator[Stack]:
+    """A stack on a FerretDB of its own, which the test stops; the driver gives up on a server after 1 s."""
+    ferret = FerretDB(tmp_path)
+    ferret.start()
+    stack = Stack(
+        Infra(ferretdb=ferret, nats=infra.nats, workdir=tmp_path),
+        infra.nats,
+        extra_env={"PARLEY_MONGODB_TIMEOUT_MS": "1000"},
+    ).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        ferret.stop()
+
+
+async def test_sends_fail_fast_while_the_database_is_away_and_work_again_after(
+    http: httpx.AsyncClient, own_database: Stack
+) -> None:
+    stack = own_database
+    ada, bob = await register(http, stack, name="Ada"), await register(http, stack, name="Bob")
+
+    async def send(text: str) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = await http.post(
+            f"{stack.url('command')}/api/messages",
+            json={"to": bob["user"]["id"], "type": "text", "text": text, "client_msg_id": uuid.uuid4().hex},
+            headers=bearer(ada["access_token"]),
+            timeout=60,
+        )
+        return response, time.monotonic() - started
+
+    first, _ = await send("before")
+    assert first.status_code == 201
+    stack.infra.ferretdb.stop()
+    # Many sends into one conversation at once: they used to wait one after the other behind its lock, each for
+    # the driver's full timeout (here 1 s; 5 s by default).
+    answers = await asyncio.gather(*(send(f"during {i}") for i in range(40)))
+    assert {r.status_code for r, _ in answers} == {503}
+    assert all(r.json()["detail"] and int(r.headers["Retry-After"]) >= 1 for r, _ in answers)
+    assert max(elapsed for _, elapsed in answers) < 5, sorted(elapsed for _, elapsed in answers)
+    later, elapsed = await send("still away")
+    assert later.status_code == 503 and elapsed < 0.5  # the breaker is open: no wait at all
+
+    stack.infra.ferretdb.start()
+
+    async def sent_again() -> bool:
+        response, _ = await send("after")
+        return response.status_code == 201
+
+    await eventually(sent_again, timeout=30, what="sends work once the database is back")
