@@ -66,6 +66,8 @@ class Fanout:
         # The node's subscription is a plain one: an event the outbox publishes again (after a crash of the command
         # API, before it cleared its entries) reaches it twice, though JetStream keeps one copy. Push it once.
         self.recent = RecentIds(RECENT_EVENTS)
+        # The highest log position received from the bus (0: none yet).
+        self.position = 0
 
     async def on_bus_message(self, msg: Msg) -> None:
         try:
@@ -77,6 +79,7 @@ class Fanout:
             return
         if not self.recent.first_time(event.id):
             return
+        self.position = max(self.position, event.position)
         try:
             await self.push(event)
         except Exception:
@@ -109,6 +112,12 @@ class Fanout:
             self.users.add(
                 {"id": profile.user_id, "name": profile.name, "avatar": self.signer.avatar(profile.avatar_media_id)}
             )
+
+    async def bus_back(self) -> None:
+        """The bus connection is (again) up and subscribed: events published while this node could not hear them
+        were never pushed, and a client's cursor may have moved past them on later pushes. Every socket is told to
+        catch up from the last position pushed before (null: from wherever the client is)."""
+        await self.sio.emit("resync", {"after": self.position or None})
 
     async def _emit(self, name: str, payload: dict[str, Any], *user_ids: str) -> None:
         await self.sio.emit(name, payload, room=[user_room(u) for u in dict.fromkeys(user_ids)])

@@ -76,11 +76,14 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
 
         async def subscribe() -> None:
             # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
-            if getattr(app.state, "subscribed", False):
-                return
-            app.state.subscribed = True
-            await bus.subscribe_live(fanout.on_bus_message)
-            await bus.subscribe_signals(TYPING_SIGNAL, typing.on_signal)
+            if not getattr(app.state, "subscribed", False):
+                app.state.subscribed = True
+                await bus.subscribe_live(fanout.on_bus_message)
+                await bus.subscribe_signals(TYPING_SIGNAL, typing.on_signal)
+            else:
+                # After a reconnect the renewed subscription is in place once a round trip has gone by.
+                await bus.nc.flush()
+            await fanout.bus_back()
 
         bus.on_ready.append(subscribe)
         start_following(bus, revocations)

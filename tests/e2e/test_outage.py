@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import SocketFactory
 from tests.support import FerretDB, Infra, NatsServer, Stack, bearer, eventually, register, sidebar
 
 
@@ -101,3 +102,48 @@ async def test_sends_fail_fast_while_the_database_is_away_and_work_again_after(
         return response.status_code == 201
 
     await eventually(sent_again, timeout=30, what="sends work once the database is back")
+
+
+async def test_a_node_whose_bus_came_back_tells_its_sockets_to_catch_up(
+    http: httpx.AsyncClient, own_stack: Stack, sockets: SocketFactory
+) -> None:
+    # Events the outbox relays before a node has resubscribed after a NATS restart are never pushed by it, and
+    # its later pushes move clients' cursors past them: the node tells its sockets where to catch up from.
+    ada, bob = await register(http, own_stack, name="Ada"), await register(http, own_stack, name="Bob")
+    bob_socket = await sockets(own_stack.url("realtime"), bob["access_token"])
+    sent = await http.post(
+        f"{own_stack.url('command')}/api/messages",
+        json={"to": bob["user"]["id"], "type": "text", "text": "before", "client_msg_id": uuid.uuid4().hex},
+        headers=bearer(ada["access_token"]),
+    )
+    assert sent.status_code == 201
+    position = sent.json()["message"]["position"]
+
+    def received(name: str) -> list[Any]:
+        return [data for event, data in bob_socket.received if event == name]  # type: ignore[attr-defined]
+
+    await eventually(lambda: _true_if(any(m["position"] == position for m in received("message"))), what="pushed")
+    own_stack.nats.stop()
+
+    async def node_sees_nats_down() -> bool:
+        ready = await http.get(f"{own_stack.url('realtime')}/readyz")
+        return ready.status_code == 503
+
+    await eventually(node_sees_nats_down, what="the node notices NATS is down")
+    during = await http.post(
+        f"{own_stack.url('command')}/api/messages",
+        json={"to": bob["user"]["id"], "type": "text", "text": "during", "client_msg_id": uuid.uuid4().hex},
+        headers=bearer(ada["access_token"]),
+    )
+    assert during.status_code == 201  # in the log; the outbox publishes it once NATS is back
+    own_stack.nats.start()
+    await eventually(lambda: _true_if({"after": position} in received("resync")), timeout=30, what="resync")
+    # What the client then does: catch up from there, which brings the message whether or not it was pushed.
+    caught_up = await http.get(
+        f"{own_stack.url('query')}/api/sync", params={"after": position}, headers=bearer(bob["access_token"])
+    )
+    assert during.json()["message"]["id"] in [m["id"] for m in caught_up.json()["messages"]]
+
+
+async def _true_if(value: bool) -> bool:
+    return value

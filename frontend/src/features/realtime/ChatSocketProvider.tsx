@@ -32,6 +32,8 @@ type ServerEvents = {
   user: (user: UserUpdate) => void;
   /** Sent just before the server disconnects this socket: its session ended or its token expired. */
   session_ended: (payload: { reason: string }) => void;
+  /** The node's bus connection came back: catch up from `after` (events meanwhile were not pushed). */
+  resync: (payload: { after: number | null }) => void;
 };
 type ClientEvents = {
   typing: (payload: { to: string }) => void;
@@ -169,6 +171,7 @@ export function ChatSocketProvider({
         if (fresh === null) sessionEnded();
       });
     });
+    socket.on("resync", ({ after }) => void engine.resync(after));
     socket.on("message", (message) => engine.liveMessage(message));
     socket.on("read", (read) => engine.liveRead(read));
     socket.on("typing", ({ from }) => {

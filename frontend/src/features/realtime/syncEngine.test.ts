@@ -65,6 +65,26 @@ describe("SyncEngine (missing nothing across reconnects)", () => {
     expect(engine.cursor).toBe(21);
   });
 
+  it("a resync from the node catches up again from before what it could not push", async () => {
+    const pushed = message({ seq: 3, position: 30 });
+    const missed = message({ seq: 2, position: 20 });
+    const { engine, fetchSync, timeline } = harness(10, [page([], 15), page([missed, pushed], 30)]);
+    await engine.connected();
+    engine.liveMessage(pushed); // the cursor moves past the event the node never heard
+    expect(engine.cursor).toBe(30);
+    await engine.resync(15);
+    expect(fetchSync.mock.calls.map((c) => c[0])).toEqual([10, 15]);
+    expect(timeline().map((m) => m.seq).sort()).toEqual([2, 3]);
+    expect(engine.cursor).toBe(30);
+  });
+
+  it("a resync naming no position catches up from the cursor", async () => {
+    const { engine, fetchSync } = harness(10, [page([], 12), page([], 12)]);
+    await engine.connected();
+    await engine.resync(null);
+    expect(fetchSync.mock.calls.map((c) => c[0])).toEqual([10, 12]);
+  });
+
   it("after a disconnect, the next connect syncs from the last applied position", async () => {
     const { engine, fetchSync } = harness(10, [page([], 15), page([message({ seq: 5, position: 30 })], 30)]);
     await engine.connected();

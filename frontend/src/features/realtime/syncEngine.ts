@@ -46,6 +46,16 @@ export class SyncEngine {
     return this.queue;
   }
 
+  /**
+   * The server's node lost the bus for a while: events published meanwhile were never pushed, and live events
+   * since may have moved the cursor past them. Catch up again from `after` (the last position the node pushed
+   * before), or from here when the node names none.
+   */
+  resync(after: number | null): Promise<void> {
+    if (after !== null && after < this.position) this.position = after;
+    return this.connected();
+  }
+
   disconnected(): void {
     this.generation++;
     this.caughtUp = false;
