@@ -11,7 +11,7 @@ WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-l
 up: $(PY_STAMP) $(WEB_STAMP) infra
 	@mkdir -p .data/ferretdb .data/nats
 	@scripts/dev-secrets.sh .data/secrets.env
-	$(VENV)/bin/honcho --procfile Procfile start --env .env,.data/secrets.env
+	@scripts/run-all.sh
 
 test: install
 	@bash scripts/test.sh

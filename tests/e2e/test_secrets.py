@@ -21,7 +21,7 @@ OLD_PLACEHOLDER = "parley-development-secret-change-me"
 
 
 def _make_up_secrets(path: Path) -> dict[str, str]:
-    """What `make up` does on its first start (Makefile), read back as the environment honcho gives the services."""
+    """What `make up` does on its first start (Makefile), read back as the environment the runner gives the services."""
     subprocess.run([str(ROOT / "scripts" / "dev-secrets.sh"), str(path)], check=True, capture_output=True)
     return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
