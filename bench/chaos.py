@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -35,7 +34,7 @@ import socketio
 from pymongo import AsyncMongoClient
 
 from bench.common import machine, start_stack, stop_stack
-from tests.support import Infra, Stack, bearer
+from tests.support import Infra, Stack, bearer, parley
 
 # --- faults --------------------------------------------------------------------------------------------------------
 
@@ -250,19 +249,8 @@ async def _logged(stack: Stack, infra: Infra) -> Counter[str]:
 
 
 async def _verify(stack: Stack) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parley_cli.main",
-        "verify",
-        "--settle",
-        "60",
-        env={**os.environ, **stack.env, "PARLEY_LOG_LEVEL": "WARNING"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=300)
-    return int(process.returncode or 0), out.decode(errors="replace")
+    status, out, err = await parley(stack, "verify", "--settle", "60", timeout=300)
+    return status, out + err
 
 
 async def _eventually(probe: Callable[[], Awaitable[bool]], timeout: float) -> bool:

@@ -368,3 +368,19 @@ def presence_changes(socket: Any) -> list[dict[str, Any]]:
         elif name == "presences":
             changes.extend(data["changes"])
     return changes
+
+
+async def parley(stack: Stack, *args: str, timeout: float = 150) -> tuple[int, str, str]:
+    """Run the `parley` command against the stack; returns (exit status, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley_cli.main",
+        *args,
+        env={**os.environ, **stack.env, "PARLEY_LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,7 @@ from pymongo import AsyncMongoClient
 from projector.registry import PROJECTIONS
 from shared.views import META_PREFIX, MODELS, ViewCatalog
 from tests import media_samples as samples
-from tests.support import Infra, Stack, bearer, eventually, register, send_text, sidebar
+from tests.support import Infra, Stack, bearer, eventually, parley, register, send_text, sidebar
 
 ADMIN_EMAIL = "ops@parley.example"
 
@@ -42,22 +40,6 @@ def ops_stack(infra: Infra) -> Iterator[Stack]:
 def db(mongo: AsyncMongoClient[dict[str, Any]], ops_stack: Stack) -> AsyncMongoClient[dict[str, Any]]:
     """The test database client, once this module's stack runs."""
     return mongo
-
-
-async def parley(stack: Stack, *args: str) -> tuple[int, str, str]:
-    """Run the `parley` command against the stack; returns (exit status, stdout, stderr)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parley_cli.main",
-        *args,
-        env={**os.environ, **stack.env, "PARLEY_LOG_LEVEL": "WARNING"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=150)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def caught_up(db: Any, stack: Stack) -> None:
