@@ -153,6 +153,8 @@ class EventStore:
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Appended events whose index entries could not be written yet (shared/stream_index.py): retried first.
+        self._unindexed: list[dict[str, Any]] = []
         # Set by a service that answers requests: appends fail at once while it is open (shared/breaker.py).
         self.breaker: DatabaseBreaker | None = None
 
@@ -252,14 +254,19 @@ class EventStore:
                 async with self._write_lock:
                     await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
-                    await self.index.record([item.doc for item in batch], checkpoint=self._checkpoint_due())
+                    # In the log: the appenders carry on while the log's index follows, still before the next
+                    # group commit (the index is allowed to lag the log; it never runs ahead of it).
+                    self._last_position = first + len(batch) - 1
+                    for item in batch:
+                        item.outcome.set_result(None)
+                    await self._index([item.doc for item in batch])
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
                 self._last_position = first + failed - 1 if failed else self._last_position
                 async with self._write_lock:
                     # Indexed before the conflict is explained: the explanation may need these very entries.
-                    await self.index.record([item.doc for item in batch[:failed]])
+                    await self._index([item.doc for item in batch[:failed]])
                 for item in batch[:failed]:
                     item.outcome.set_result(None)
                 await delete_by_id(self.outbox, [e["_id"] for e in entries[failed:]])
@@ -276,12 +283,22 @@ class EventStore:
                 else:
                     batch.insert(0, refused)  # its position was taken by another process: go round again
                 continue
-            self._last_position = first + len(batch) - 1
-            for item in batch:
-                item.outcome.set_result(None)
             return
         for item in batch:
             item.outcome.set_exception(RuntimeError("could not allocate an event position"))
+
+    async def _index(self, docs: list[dict[str, Any]]) -> None:
+        """Index appended events, with any an earlier attempt could not (the checkpoint, written last, never passes
+        an event whose entries are not written). A failure leaves them for the next group commit, or for the next
+        start's ``catch_up_index``: the events themselves are in the log, and readers allow for an index behind."""
+        pending = [*self._unindexed, *docs]
+        try:
+            await self.index.record(pending, checkpoint=self._checkpoint_due())
+        except Exception as exc:
+            self._unindexed = pending
+            log.warning("could not index appended events; retrying with the next ones", extra={"error": repr(exc)})
+            return
+        self._unindexed = []
 
     def _checkpoint_due(self) -> bool:
         current = time.monotonic()
