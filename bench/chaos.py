@@ -140,6 +140,10 @@ async def _connect(stack: Stack, person: Person) -> None:
     person.socket = client
 
 
+# Requests the senders have open at once, at most (the rest wait their turn, as a browser's would).
+_IN_FLIGHT = 100
+
+
 @dataclass
 class Sends:
     acknowledged: dict[str, tuple[str, str]] = field(default_factory=dict)  # message id -> (sender, receiver)
@@ -148,7 +152,13 @@ class Sends:
 
 
 async def _send_until_acknowledged(
-    http: httpx.AsyncClient, stack: Stack, sender: Person, receiver: Person, sends: Sends, deadline: float
+    http: httpx.AsyncClient,
+    stack: Stack,
+    sender: Person,
+    receiver: Person,
+    sends: Sends,
+    deadline: float,
+    in_flight: asyncio.Semaphore,
 ) -> None:
     body = {
         "to": receiver.id,
@@ -158,9 +168,10 @@ async def _send_until_acknowledged(
     }
     while time.monotonic() < deadline:
         try:
-            answer = await http.post(
-                f"{stack.url('command')}/api/messages", json=body, headers=bearer(sender.token), timeout=10
-            )
+            async with in_flight:
+                answer = await http.post(
+                    f"{stack.url('command')}/api/messages", json=body, headers=bearer(sender.token), timeout=10
+                )
         except httpx.HTTPError:
             sends.attempts.append((time.monotonic(), None))
             await asyncio.sleep(0.5)
@@ -187,11 +198,14 @@ async def _traffic(
     deadline = started + seconds + give_up_after
     tasks = []
     sent = 0
+    in_flight = asyncio.Semaphore(_IN_FLIGHT)
     while time.monotonic() - started < seconds:
         sender, receiver = pairs[sent % len(pairs)]
         if sent % 2:
             sender, receiver = receiver, sender
-        tasks.append(asyncio.create_task(_send_until_acknowledged(http, stack, sender, receiver, sends, deadline)))
+        tasks.append(
+            asyncio.create_task(_send_until_acknowledged(http, stack, sender, receiver, sends, deadline, in_flight))
+        )
         sent += 1
         await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
     await asyncio.gather(*tasks)
@@ -274,10 +288,13 @@ async def run_fault(
                 await _connect(stack, person)
             couples = [(people[2 * i], people[2 * i + 1]) for i in range(pairs)]
             sends = Sends()
-            traffic = asyncio.create_task(_traffic(http, stack, couples, rate, seconds, sends, give_up_after))
-            await asyncio.sleep(seconds / 4)
-            await FAULTS[name](stack, infra)
-            await traffic
+            # The senders have a client of their own: thousands of retries through an outage wear its pool out,
+            # and the checks after must not inherit that.
+            async with httpx.AsyncClient(limits=httpx.Limits(max_connections=_IN_FLIGHT)) as senders:
+                traffic = asyncio.create_task(_traffic(senders, stack, couples, rate, seconds, sends, give_up_after))
+                await asyncio.sleep(seconds / 4)
+                await FAULTS[name](stack, infra)
+                await traffic
             problems: list[str] = []
             if sends.abandoned:
                 problems.append(f"{sends.abandoned} messages never acknowledged")
