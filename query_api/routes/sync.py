@@ -60,7 +60,8 @@ async def sync(
     counted = int(head["count"]) if head else 0
     # The view up to `through` and, at the same time, the log itself past it.
     viewed, (tail, reached, more) = await asyncio.gather(
-        _entries_after(catchup, user_id, counted, after, limit), _log_tail(store, user_id, max(after, through))
+        _entries_after(catchup, user_id, counted, after, limit, behind=through - after),
+        _log_tail(store, user_id, max(after, through)),
     )
     entries = [e for e in viewed if e["position"] <= through]
     if len(entries) > limit:
@@ -72,15 +73,23 @@ async def sync(
 
 
 async def _entries_after(
-    catchup: AsyncCollection[dict[str, Any]], user_id: str, counted: int, after: int, limit: int
+    catchup: AsyncCollection[dict[str, Any]],
+    user_id: str,
+    counted: int,
+    after: int,
+    limit: int,
+    *,
+    behind: int = 0,
 ) -> list[dict[str, Any]]:
     """The user's entries after position ``after``, oldest first, at most ``limit + 1`` (one more tells there are
     more).
 
     ``counted`` is the head's count, at most a stretch behind: the entries from just below it to a stretch past it
-    are read at once (further while the stretch is full), which finds the newest; then back from it a stretch, and
-    if the cursor is further back, the rest of a page. When the first entry after ``after`` is further back than a
-    page, it is found by bisection and the page read forward from it.
+    are read at once (further while the stretch is full), which finds the newest. ``behind`` is how many log
+    positions the view holds past ``after``: at most that many of the user's entries are newer than the cursor, so
+    as many (up to a page) below the count are read in the same first read, and a typical catch-up is one read.
+    If that was not enough, the rest is read back from the newest by an estimate; when the first entry after
+    ``after`` is further back than a page, it is found by bisection and the page read forward from it.
     """
     read: dict[int, dict[str, Any]] = {}
 
@@ -94,7 +103,7 @@ async def _entries_after(
         return entry is not None and int(entry["position"]) > after
 
     edge = counted + CATCHUP_HEAD_EVERY
-    await fetch(range(counted - 1, edge))
+    await fetch(range(counted - 1 - min(limit, max(0, behind)), edge))
     while edge - 1 in read:
         await fetch(range(edge, edge + CATCHUP_HEAD_EVERY))
         edge += CATCHUP_HEAD_EVERY

@@ -64,9 +64,11 @@ async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, View
     assert head is not None and head["count"] == 300 - 300 % CATCHUP_HEAD_EVERY
     for counted in (head["count"], head["count"] - 40, 0, 299):  # a head behind: looked past, a stretch at a time
         for after, limit in ((0, 200), (positions[149], 200), (positions[-3], 200), (positions[-1], 50), (0, 40)):
-            got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit)
-            expected = [p for p in positions if p > after]
-            assert [e["position"] for e in got] == expected[: limit + 1], (counted, after, limit)
+            # `behind` only sizes the first read: right, short or far too long, the answer is the same.
+            for behind in (positions[-1] - after, 0, 7, 10**6):
+                got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit, behind=behind)
+                expected = [p for p in positions if p > after]
+                assert [e["position"] for e in got] == expected[: limit + 1], (counted, after, limit, behind)
 
 
 async def test_a_restarted_projector_counts_on_from_the_stored_entries(dbs: tuple[EventStore, ViewCatalog]) -> None:
@@ -102,6 +104,7 @@ async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[Even
     counted = head["count"] if head else 0
     for after in (0, mine[0], mine[10] + 1, mine[45], mine[-2], mine[-1], mine[-1] + 5):
         for limit in (5, 50, 200):
-            got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit)
-            expected = [p for p in mine if p > after]
-            assert [e["position"] for e in got] == expected[: limit + 1], (after, limit)
+            for behind in (max(0, mine[-1] - after), 0, 10**6):
+                got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit, behind=behind)
+                expected = [p for p in mine if p > after]
+                assert [e["position"] for e in got] == expected[: limit + 1], (after, limit, behind)
