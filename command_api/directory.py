@@ -31,7 +31,8 @@ class UserDirectory:
     async def exists(self, user_id: str) -> bool:
         if user_id in self._known:
             return True
-        if await self.store.last_event(user_stream(user_id)) is not None:
+        # The stream's version from the index's head alone (one read by _id): the event itself is not needed.
+        if await self.store.stream_version(user_stream(user_id)) > 0:
             self._known.add(user_id)
             return True
         return False

@@ -254,12 +254,12 @@ class EventStore:
                 async with self._write_lock:
                     await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
-                    # In the log: the appenders carry on while the log's index follows, still before the next
-                    # group commit (the index is allowed to lag the log; it never runs ahead of it).
                     self._last_position = first + len(batch) - 1
-                    for item in batch:
-                        item.outcome.set_result(None)
+                    # Indexed before the appenders hear of it: a 201 means any process can find the event by its
+                    # key (a sign-up, then a login answered by another instance).
                     await self._index([item.doc for item in batch])
+                for item in batch:
+                    item.outcome.set_result(None)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0
@@ -289,8 +289,9 @@ class EventStore:
 
     async def _index(self, docs: list[dict[str, Any]]) -> None:
         """Index appended events, with any an earlier attempt could not (the checkpoint, written last, never passes
-        an event whose entries are not written). A failure leaves them for the next group commit, or for the next
-        start's ``catch_up_index``: the events themselves are in the log, and readers allow for an index behind."""
+        an event whose entries are not written). A failure does not fail the appends, whose events are in the log:
+        it leaves the entries for the next group commit, or the next start's ``catch_up_index``, and readers allow
+        for an index behind the log."""
         pending = [*self._unindexed, *docs]
         try:
             await self.index.record(pending, checkpoint=self._checkpoint_due())
@@ -394,6 +395,8 @@ class EventStore:
             count += len(run)
             after += len(run)
             if len(run) < _PROBE:
+                # The head of the log, found on the way: the first append needs no probe of its own.
+                self._last_position = max(self._last_position or 0, after)
                 return count
 
     async def last_event(self, stream: str) -> Envelope | None:
