@@ -104,6 +104,10 @@ class Outcome:
     unreachable: int  # attempts that got no answer at all
     failing_seconds: float  # from the first failed attempt to the last one
     verify: str
+    # Failed attempts by answer ("no answer": refused, or nothing within 10 s) and when the last one came,
+    # counted from the fault's start.
+    failures: dict[str, int] = field(default_factory=dict)
+    last_failure_after: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -293,6 +297,7 @@ async def run_fault(
             async with httpx.AsyncClient(limits=httpx.Limits(max_connections=_IN_FLIGHT)) as senders:
                 traffic = asyncio.create_task(_traffic(senders, stack, couples, rate, seconds, sends, give_up_after))
                 await asyncio.sleep(seconds / 4)
+                struck = time.monotonic()
                 await FAULTS[name](stack, infra)
                 await traffic
             problems: list[str] = []
@@ -335,6 +340,9 @@ async def run_fault(
             if status != 0:
                 problems.append("parley verify failed")
             failed = [when for when, code in sends.attempts if code != 201]
+            failures = Counter(str(code or "no answer") for _, code in sends.attempts if code != 201)
+            if failures.get("500"):
+                problems.append(f"{failures['500']} answers 500 (an internal error)")
             return Outcome(
                 fault=name,
                 acknowledged=len(acknowledged),
@@ -344,6 +352,8 @@ async def run_fault(
                 unreachable=sum(1 for _, code in sends.attempts if code is None),
                 failing_seconds=(max(failed) - min(failed)) if failed else 0.0,
                 verify=verify_out.strip().splitlines()[-1] if verify_out.strip() else "",
+                failures=dict(failures),
+                last_failure_after=(max(failed) - struck) if failed else 0.0,
             )
     finally:
         for person in locals().get("people", []):
@@ -384,7 +394,12 @@ def main() -> None:
         # The traffic outlasts the outage by at least the time it ran before it.
         seconds = max(args.seconds, _outage_seconds(name) * 1.5 + 10)
         outcome = asyncio.run(run_fault(name, pairs=args.pairs, rate=args.rate, seconds=seconds))
-        print(f"  {name}: {'passed' if outcome.passed else 'FAILED: ' + '; '.join(outcome.problems)}", flush=True)
+        verdict = "passed" if outcome.passed else "FAILED: " + "; ".join(outcome.problems)
+        print(
+            f"  {name}: {verdict}; failed attempts {outcome.failures or 'none'}, the last "
+            f"{outcome.last_failure_after:.1f} s after the fault struck",
+            flush=True,
+        )
         outcomes.append(outcome)
     print()
     print(table(outcomes))

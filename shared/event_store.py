@@ -153,8 +153,11 @@ class EventStore:
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        # Appended events whose index entries could not be written yet (shared/stream_index.py): retried first.
-        self._unindexed: list[dict[str, Any]] = []
+        # The log may hold events past the index's checkpoint without their entries: a commit that failed for want
+        # of the database may have been stored all the same, or its index write failed. They are indexed from the
+        # log (by _id, from the checkpoint) before the next commit: the checkpoint never passes them, and a retry
+        # finds its event by key through the index instead of scanning the log.
+        self._reindex = False
         # Set by a service that answers requests: appends fail at once while it is open (shared/breaker.py).
         self.breaker: DatabaseBreaker | None = None
 
@@ -215,6 +218,8 @@ class EventStore:
                 if isinstance(exc, ConnectionFailure):
                     # And every writer queued behind it: each would otherwise wait a timeout of its own.
                     failed, self._queue = [*batch, *self._queue], []
+                    # The batch may be in the log though unheard of: look before the next commit.
+                    self._reindex, self._last_position = True, None
                     if self.breaker is not None:
                         self.breaker.trip(exc)
                 for item in failed:
@@ -236,6 +241,9 @@ class EventStore:
         for _ in range(_POSITION_ATTEMPTS):
             if not batch:
                 return
+            if self._reindex:
+                await self.catch_up_index()  # also finds the head of the log
+                self._reindex = False
             first = (await self._cached_last_position()) + 1
             for offset, item in enumerate(batch):
                 position = first + offset
@@ -288,18 +296,13 @@ class EventStore:
             item.outcome.set_exception(RuntimeError("could not allocate an event position"))
 
     async def _index(self, docs: list[dict[str, Any]]) -> None:
-        """Index appended events, with any an earlier attempt could not (the checkpoint, written last, never passes
-        an event whose entries are not written). A failure does not fail the appends, whose events are in the log:
-        it leaves the entries for the next group commit, or the next start's ``catch_up_index``, and readers allow
-        for an index behind the log."""
-        pending = [*self._unindexed, *docs]
+        """Index appended events. A failure does not fail the appends, whose events are in the log: they are
+        indexed from the log before the next commit (``_reindex``), and readers allow for an index behind."""
         try:
-            await self.index.record(pending, checkpoint=self._checkpoint_due())
+            await self.index.record(docs, checkpoint=self._checkpoint_due())
         except Exception as exc:
-            self._unindexed = pending
-            log.warning("could not index appended events; retrying with the next ones", extra={"error": repr(exc)})
-            return
-        self._unindexed = []
+            self._reindex = True
+            log.warning("could not index appended events; indexing from the log next", extra={"error": repr(exc)})
 
     def _checkpoint_due(self) -> bool:
         current = time.monotonic()
