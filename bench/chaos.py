@@ -34,7 +34,7 @@ import socketio
 from pymongo import AsyncMongoClient
 
 from bench.common import machine, start_stack, stop_stack
-from tests.support import Infra, Stack, bearer, parley
+from tests.support import FerretDB, Infra, NatsServer, Stack, bearer, parley
 
 # --- faults --------------------------------------------------------------------------------------------------------
 
@@ -51,22 +51,24 @@ def _kill_and_restart(service: str) -> Inject:
     return inject
 
 
-def _database_down(seconds: float, *, kill: bool = False) -> Inject:
+def _outage(server: Callable[[Infra], FerretDB | NatsServer], seconds: float, *, kill: bool = False) -> Inject:
+    """The database or NATS stopped (or killed), then started again after ``seconds``."""
+
     async def inject(stack: Stack, infra: Infra) -> None:
-        infra.ferretdb.process.kill() if kill else infra.ferretdb.stop()
+        down = server(infra)
+        down.process.kill() if kill else down.stop()
         await asyncio.sleep(seconds)
-        await asyncio.to_thread(infra.ferretdb.start)
+        await asyncio.to_thread(down.start)
 
     return inject
 
 
-def _nats_down(seconds: float, *, kill: bool = False) -> Inject:
-    async def inject(stack: Stack, infra: Infra) -> None:
-        infra.nats.process.kill() if kill else infra.nats.stop()
-        await asyncio.sleep(seconds)
-        await asyncio.to_thread(infra.nats.start)
+def _database(infra: Infra) -> FerretDB:
+    return infra.ferretdb
 
-    return inject
+
+def _nats(infra: Infra) -> NatsServer:
+    return infra.nats
 
 
 FAULTS: dict[str, Inject] = {
@@ -74,12 +76,12 @@ FAULTS: dict[str, Inject] = {
     "kill-query": _kill_and_restart("query"),
     "kill-projector": _kill_and_restart("projector"),
     "kill-realtime": _kill_and_restart("realtime"),
-    "kill-ferretdb": _database_down(0.5, kill=True),
-    "kill-nats": _nats_down(0.5, kill=True),
-    "db-down-2s": _database_down(2),
-    "db-down-60s": _database_down(60),
-    "nats-down-2s": _nats_down(2),
-    "nats-down-30s": _nats_down(30),
+    "kill-ferretdb": _outage(_database, 0.5, kill=True),
+    "kill-nats": _outage(_nats, 0.5, kill=True),
+    "db-down-2s": _outage(_database, 2),
+    "db-down-60s": _outage(_database, 60),
+    "nats-down-2s": _outage(_nats, 2),
+    "nats-down-30s": _outage(_nats, 30),
 }
 
 # --- traffic -------------------------------------------------------------------------------------------------------
