@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from shared.mongo import find_by_id
 from shared.views import DIRECTORY, DIRECTORY_CHUNKS, DIRECTORY_VERSIONS, ViewCatalog, directory_chunk_id
+from shared.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,7 @@ class Directory:
                 await self.fresh()
             except Exception as exc:  # the database is away: keep what we have
                 log.warning("could not refresh the directory", extra={"error": repr(exc)})
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+            await woken(stop, interval)
 
     def matches(self, user_id: str, query: str) -> bool:
         """Whether a word of the person's name (or the name) starts with ``query`` (casefolded)."""

@@ -17,6 +17,7 @@ from datetime import timedelta
 from shared.bus import Bus, BusUnavailable
 from shared.event_store import EventStore, outbox_entry_id
 from shared.events import Envelope, now
+from shared.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +83,10 @@ class Outbox:
 
     async def _relay_loop(self) -> None:
         while True:
-            woken = True
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.sweep_interval)
-            except TimeoutError:
-                woken = False
+            everything = await woken(self._wake, self.sweep_interval)
             self._wake.clear()
             try:
-                await self.drain(everything=woken)
+                await self.drain(everything=everything)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import Envelope
+from shared.waiting import woken
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,7 @@ class ViewCatalog:
                 await self.refresh()
             except Exception as exc:  # the database is away; keep the names we have
                 log.warning("could not refresh the view catalog", extra={"error": repr(exc)})
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+            await woken(stop, interval)
 
 
 def summary_id(owner_id: str, peer_id: str) -> str:

@@ -240,7 +240,8 @@ def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> API
         results: dict[str, str] = {}
         for name, check in checks(request).items():
             try:
-                await asyncio.wait_for(check(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await check()
                 results[name] = "ok"
             except NotReady as exc:
                 results[name] = str(exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import NewEvent, PresenceChanged, now
@@ -77,3 +79,21 @@ async def _true_if(condition: bool) -> bool:
 
 async def _outbox_empty(store: EventStore) -> bool:
     return await store.outbox.count_documents({}) == 0
+
+
+async def test_the_outbox_stops_when_woken_as_it_is_stopped(infra: Infra, store: EventStore) -> None:
+    """A send wakes the relay, then the service stops at once (the wake must not swallow the stop).
+
+    Seen in CI: a command API started, answered one send and was stopped; its shutdown waited forever for the
+    relay, whose ``wait_for`` returned the wake-up and dropped the cancellation (Python 3.11's ``wait_for``).
+    """
+    bus = Bus(settings_for(infra.nats.url), name="test")  # never started: the relay only reads the outbox
+    for yields in range(4):
+        outbox = Outbox(store, bus, sweep_interval=0.5)
+        outbox.start()
+        await asyncio.sleep(0.2)  # the first pass is done: the relay waits to be woken
+        stored = (await store.append(event(f"w{yields}"), expected_version=0)).event
+        await outbox.publish(stored)  # the bus is not ready: the relay is woken
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        await asyncio.wait_for(outbox.stop(), 5)
