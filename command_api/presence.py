@@ -33,6 +33,7 @@ from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import now
 from shared.mongo import delete_by_id
+from shared.waiting import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,7 @@ class PresenceRegistry:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
 
     async def _subscribe(self) -> None:
         # Called each time the bus is ready: the client renews the subscription itself after a reconnect.

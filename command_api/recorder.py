@@ -25,5 +25,5 @@ class Recorder:
 
     async def _published(self, result: AppendResult) -> AppendResult:
         if result.created:
-            await self.outbox.publish(result.event)
+            self.outbox.publish(result.event)
         return result

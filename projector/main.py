@@ -25,6 +25,7 @@ from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
 from shared.views import ViewCatalog
+from shared.waiting import stop_tasks
 from shared.web import HealthCheck, NotReady, health_router
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,8 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
         finally:
             stop.set()
             # Consumers notice the stop within one fetch timeout and finish the batch in hand.
-            _done, pending = await asyncio.wait(tasks, timeout=5.0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks, timeout=5.0)
+            await stop_tasks(tasks)
             await bus.close()
             await client.close()
 

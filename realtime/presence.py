@@ -14,6 +14,7 @@ from collections import defaultdict
 import orjson
 
 from shared.bus import Bus, BusUnavailable
+from shared.waiting import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,7 @@ class PresenceReporter:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
         # A clean stop: everyone here goes down now rather than when the heartbeat is missed.
         await self._send({"node": self.node_id, "users": []})
 

@@ -1,8 +1,10 @@
 """The outbox relay: every appended event reaches the bus, in position order, even across a NATS outage.
 
 The store writes an outbox entry (in the small ``outbox`` collection) before each event. After the append, the
-command side hands the event to ``Outbox.publish``: while the bus works and nothing is waiting, the event is
-published at once and its entry deleted in the background. When a publish fails, the outbox switches to catch-up
+command side hands the event to ``Outbox.publish`` and answers: the event is in the log, and its entry gets it
+published whatever happens, so no answer waits for the bus. While the bus works and nothing is waiting, one task
+publishes the handed events at once (those handed together are sent together, in order, and their acks awaited
+together), and their entries are deleted in the background. When a publish fails, the outbox switches to catch-up
 mode: new events are left to a single relay loop that publishes every waiting entry's event in position order until
 none is left. The same loop, every few seconds, picks up entries a crashed process left behind. Duplicates are
 harmless: ``Nats-Msg-Id`` dedupes and consumers are idempotent.
@@ -11,13 +13,14 @@ harmless: ``Nats-Msg-Id`` dedupes and consumers are idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
-from shared.bus import Bus, BusUnavailable
+from shared.bus import PUBLISH_TIMEOUT_SECONDS, Bus, BusUnavailable
 from shared.event_store import EventStore, outbox_entry_id
 from shared.events import Envelope, now
-from shared.waiting import woken
+from shared.waiting import stop_tasks, woken
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ class Outbox:
         self._head = 0
         self._wake = asyncio.Event()
         self._done_wake = asyncio.Event()
+        # Events handed over by commands, waiting for the live publisher.
+        self._live: list[Envelope] = []
+        self._live_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         bus.on_ready.append(self._on_bus_ready)
 
@@ -51,27 +57,51 @@ class Outbox:
         self._tasks = [
             asyncio.create_task(self._relay_loop(), name="outbox-relay"),
             asyncio.create_task(self._cleanup_loop(), name="outbox-cleanup"),
+            asyncio.create_task(self._live_loop(), name="outbox-live"),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
+        if self._live and not self.catching_up:
+            # What was handed over last, if the bus takes it now; otherwise the next start publishes it.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                    await self._publish_live()
         await self._flush_done()
 
-    async def publish(self, event: Envelope) -> None:
-        """Publish a freshly appended event, or leave it to the relay. Never raises for a bus failure."""
+    def publish(self, event: Envelope) -> None:
+        """Hand over a freshly appended event for publishing, or leave it to the relay; returns at once."""
         if self.catching_up:
             self._wake.set()
             return
-        try:
-            await self.bus.publish(event)
-        except BusUnavailable as exc:
-            log.warning("publish failed, outbox catching up", extra={"event_id": event.id, "error": str(exc)})
+        self._live.append(event)
+        self._live_wake.set()
+
+    async def _live_loop(self) -> None:
+        while True:
+            await self._live_wake.wait()
+            self._live_wake.clear()
+            while self._live and not self.catching_up:
+                await self._publish_live()
+
+    async def _publish_live(self) -> None:
+        # Sent in order on the one connection, so JetStream stores them in that order; the acks come together.
+        batch, self._live = self._live, []
+        results = await asyncio.gather(*(self.bus.publish(event) for event in batch), return_exceptions=True)
+        failed = None
+        for event, result in zip(batch, results, strict=True):
+            if result is None:
+                self._published(event)
+            elif isinstance(result, BusUnavailable):
+                failed = result
+            else:
+                raise result
+        if failed is not None and not self.catching_up:
+            # The rest is left to the relay: their entries are there, and it publishes them in position order.
+            log.warning("publish failed, outbox catching up", extra={"error": str(failed)})
             self.catching_up = True
+            self._live = []
             self._wake.set()
-            return
-        self._published(event)
 
     def _published(self, event: Envelope) -> None:
         self._done.append(outbox_entry_id(event.position, event.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.event_store import ConcurrencyError, EventStore
-from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now
+from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now, position_id
 from shared.stream_index import CHECKPOINT, INDEX, head_id
 
 
@@ -81,3 +81,14 @@ async def test_a_stale_head_written_by_another_process_is_seen_through(store: Ev
     assert await store.stream_version("presence:u1") == 2
     assert (await store.append(presence("u1"), expected_version=2)).created
     assert await EventStore(store.db).stream_version("presence:u1") == 3
+
+
+@pytest.mark.parametrize("group", [1, 30], ids=["one command", "keys first"])
+async def test_a_key_indexed_again_keeps_its_first_event(store: EventStore, group: int) -> None:
+    """Indexing is repeated after a crash or a failed write: a key's entry never moves, in either way of writing."""
+    stored = [(await store.append(registered(f"k{i}"), expected_version=0)).event for i in range(group)]
+    docs = [await store.events.find_one({"_id": position_id(e.position)}) for e in stored]
+    moved = [{**doc, "position": doc["position"] + 1000} for doc in docs if doc is not None]
+    await store.index.record(moved)
+    for event in stored:
+        assert await store.index.key_position(f"user-email:{event.data['user_id']}") == event.position
