@@ -6,6 +6,7 @@ Accounts are never deleted, so a known id stays known.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from nats.aio.msg import Msg
 
@@ -28,9 +29,12 @@ class UserDirectory:
     def add(self, user_id: str) -> None:
         self._known.add(user_id)
 
-    async def exists(self, user_id: str) -> bool:
+    async def exists(self, user_id: str, *, read_ahead: Sequence[str] = ()) -> bool:
+        """Whether the user exists. When that takes a read, the heads of ``read_ahead`` come with it (a send's
+        conversation: its version is asked next)."""
         if user_id in self._known:
             return True
+        await self.store.prefetch_versions([user_stream(user_id), *read_ahead])
         # The stream's version from the index's head alone (one read by _id): the event itself is not needed.
         if await self.store.stream_version(user_stream(user_id)) > 0:
             self._known.add(user_id)

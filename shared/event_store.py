@@ -53,6 +53,8 @@ _CACHE_MAX = 200_000
 _CHECKPOINT_SECONDS = 1.0
 # Positions looked up at once when probing for the head of the log or reading the index's missing tail.
 _PROBE = 32
+# Read-ahead versions kept at most (each is taken by the command that asked for it, right after).
+_PREFETCH_MAX = 10_000
 
 
 def outbox_entry_id(position: int, event_id: str) -> str:
@@ -153,6 +155,8 @@ class EventStore:
         # Streams this process lost a race on: their version is at least this (an index entry below it is stale).
         self._at_least: dict[str, int] = {}
         self._stream_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Versions read ahead for a command about to ask for them (``prefetch_versions``), each taken once.
+        self._prefetched: dict[str, int] = {}
         # The log may hold events past the index's checkpoint without their entries: a commit that failed for want
         # of the database may have been stored all the same, or its index write failed. They are indexed from the
         # log (by _id, from the checkpoint) before the next commit: the checkpoint never passes them, and a retry
@@ -451,8 +455,22 @@ class EventStore:
         """Drop what this process remembers of a stream (after losing a race on it): look it up next time.
         ``at_least``: the stream is known to have reached this version."""
         self._heads.pop(stream, None)
+        self._prefetched.pop(stream, None)
         if at_least:
             self._at_least[stream] = max(at_least, self._at_least.get(stream, 0))
+
+    async def prefetch_versions(self, streams: Sequence[str]) -> None:
+        """Read ahead, in one read by ``_id``, the heads of streams a command is about to ask the version of and
+        this process does not know (a send's recipient and conversation): each next ``stream_version`` of them is
+        answered from here once."""
+        unknown = [s for s in streams if s not in self._heads]
+        if not unknown:
+            return
+        if len(self._prefetched) > _PREFETCH_MAX:  # read ahead for commands that stopped before asking
+            self._prefetched.clear()
+        for stream, head in (await self.index.heads(unknown)).items():
+            if head.version >= self._at_least.get(stream, 0):
+                self._prefetched[stream] = head.version
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events: from this process's memory, else
@@ -460,6 +478,9 @@ class EventStore:
         cached = self._heads.get(stream)
         if cached is not None:
             return cached.stream_version
+        prefetched = self._prefetched.pop(stream, None)
+        if prefetched is not None:
+            return prefetched
         at_least = self._at_least.get(stream, 0)
         head = await self.index.head(stream)
         if head is not None and head.version >= at_least:

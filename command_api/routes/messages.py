@@ -46,7 +46,8 @@ async def send(
             headers={"Retry-After": str(max(1, round(wait)))},
         )
     check_recipient(user_id, body.to)
-    if not await directory.exists(body.to):
+    conversation = conversation_id(user_id, body.to)
+    if not await directory.exists(body.to, read_ahead=[conversation]):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "recipient not found")
     media = None
     if body.type != "text":
@@ -55,7 +56,7 @@ async def send(
         uploaded = await store.last_event(media_stream(body.media_id)) if is_media_id(body.media_id) else None
         media = attach_media(uploaded, sender_id=user_id, message_type=body.type)
     result = await recorder.record_next(
-        conversation_id(user_id, body.to),
+        conversation,
         lambda seq: send_message(body, sender_id=user_id, seq=seq, media=media, correlation_id=request_id_var.get()),
     )
     return MessageResponse.model_validate({"message": signer.message(message_payload(result.event))})

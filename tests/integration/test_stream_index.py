@@ -92,3 +92,16 @@ async def test_a_key_indexed_again_keeps_its_first_event(store: EventStore, grou
     await store.index.record(moved)
     for event in stored:
         assert await store.index.key_position(f"user-email:{event.data['user_id']}") == event.position
+
+
+async def test_versions_read_ahead_are_answered_once(store: EventStore) -> None:
+    """A send's first read takes the recipient's and the conversation's heads together; each is used once."""
+    await store.append(presence("u1"), expected_version=0)
+    await store.append(registered("u2"), expected_version=0)
+    fresh = EventStore(store.db)
+    await fresh.prefetch_versions(["presence:u1", "user:u2", "presence:nobody"])
+    await store.db[INDEX].update_one({"_id": head_id("presence:u1")}, {"$set": {"version": 7}})
+    assert await fresh.stream_version("presence:u1") == 1  # from the read ahead
+    assert await fresh.stream_version("presence:u1") == 7  # taken: read again
+    assert await fresh.stream_version("user:u2") == 1
+    assert await fresh.stream_version("presence:nobody") == 0
