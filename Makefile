@@ -21,6 +21,7 @@ install: $(PY_STAMP) $(WEB_STAMP) infra browser nginx
 infra:
 	@scripts/install-ferretdb.sh
 	@scripts/install-nats.sh
+	@scripts/install-caddy.sh
 
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded from elsewhere).
 browser:

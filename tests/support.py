@@ -384,3 +384,18 @@ async def parley(stack: Stack, *args: str, timeout: float = 150) -> tuple[int, s
     out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+def logins_claiming_other_addresses(base_url: str, attempts: int = 5) -> list[int]:
+    """Failed logins through a gateway, each claiming another client address: their status codes. A gateway that
+    sets the address it sees (rather than passing the claim on) gets them counted against one address."""
+    codes = []
+    for i in range(attempts):
+        response = httpx.post(
+            f"{base_url}/api/auth/login",
+            json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "wrong password"},
+            headers={"X-Forwarded-For": f"203.0.113.{i + 1}", "X-Real-IP": f"203.0.113.{i + 1}"},
+            timeout=10,
+        )
+        codes.append(response.status_code)
+    return codes

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import ROOT, Infra, Process, Stack, free_port, wait_for_port
+from tests.support import ROOT, Infra, Process, Stack, free_port, logins_claiming_other_addresses, wait_for_port
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="no nginx binary")
@@ -61,16 +60,7 @@ def gateway(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def test_a_client_cannot_choose_its_address_through_nginx(gateway: str) -> None:
-    codes = []
-    for i in range(5):
-        response = httpx.post(
-            f"{gateway}/api/auth/login",
-            json={"email": f"{uuid.uuid4().hex[:12]}@example.com", "password": "wrong password"},
-            headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
-            timeout=10,
-        )
-        codes.append(response.status_code)
-    assert codes == [401] * 3 + [429] * 2
+    assert logins_claiming_other_addresses(gateway) == [401] * 3 + [429] * 2
 
 
 def test_nginx_sends_the_security_headers(gateway: str) -> None:
