@@ -5,18 +5,34 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
 
-.PHONY: up test install infra browser nginx lint clean-data
+.PHONY: up dev web test install infra browser nginx lint clean-data
 
 # The services read their keys from .data/secrets.env (random, made on the first start, mode 0600).
-up: $(PY_STAMP) $(WEB_STAMP) infra
+# `make up`: the production shape (the built client behind the Caddy gateway, two realtime nodes).
+up: $(PY_STAMP) $(WEB_STAMP) infra web
 	@mkdir -p .data/ferretdb .data/nats
 	@scripts/dev-secrets.sh .data/secrets.env
 	@scripts/run-all.sh
 
+# `make dev`: the same services, with Vite's development server (hot reload) in the gateway's place.
+dev: $(PY_STAMP) $(WEB_STAMP) infra
+	@mkdir -p .data/ferretdb .data/nats
+	@scripts/dev-secrets.sh .data/secrets.env
+	@scripts/run-all.sh dev
+
+# The built client, rebuilt when its sources change.
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/securityHeaders.ts frontend/package-lock.json
+web: frontend/dist/index.html
+frontend/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	@echo "building the web client (vite build)..."
+	@cd frontend && npx vite build --logLevel warn
+	@touch $@
+
 test: install
 	@bash scripts/test.sh
 
-install: $(PY_STAMP) $(WEB_STAMP) infra browser nginx
+install: $(PY_STAMP) $(WEB_STAMP) infra web browser nginx
 
 infra:
 	@scripts/install-ferretdb.sh

@@ -399,3 +399,48 @@ def logins_claiming_other_addresses(base_url: str, attempts: int = 5) -> list[in
         )
         codes.append(response.status_code)
     return codes
+
+
+def post_announcing(url: str, path: str, length: int, sent: int) -> tuple[int, bytes, float]:
+    """POST announcing ``length`` bytes and sending ``sent`` of them: the status line and body, and how long."""
+    host, port = url.removeprefix("http://").split(":")
+    started = time.perf_counter()
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+        )
+        try:
+            conn.sendall(b"x" * sent)
+        except OSError:
+            pass  # refused part-way: the answer is still there to read
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body, time.perf_counter() - started
+
+
+CADDY = ROOT / "bin" / "caddy"
+
+
+def gateway_process(stack: Stack, port: int, web_root: Path, workdir: Path) -> Process:
+    """The web gateway as shipped (gateway/Caddyfile, bin/caddy) on 127.0.0.1:``port`` before ``stack``'s
+    services and every one of its realtime nodes, serving the client in ``web_root``."""
+    nodes = sorted(name for name in stack.ports if name.startswith("realtime"))
+    env = {
+        "PARLEY_GATEWAY_PORT": str(port),
+        "PARLEY_GATEWAY_BIND": "127.0.0.1",
+        "PARLEY_COMMAND_UPSTREAMS": stack.url("command").removeprefix("http://"),
+        "PARLEY_QUERY_UPSTREAMS": stack.url("query").removeprefix("http://"),
+        "PARLEY_REALTIME_UPSTREAMS": " ".join(stack.url(n).removeprefix("http://") for n in nodes),
+        "PARLEY_WEB_ROOT": str(web_root),
+        # Caddy's own data and config, not the user's.
+        "XDG_DATA_HOME": str(workdir / "caddy"),
+        "XDG_CONFIG_HOME": str(workdir / "caddy"),
+    }
+    command = [str(CADDY), "run", "--config", str(ROOT / "gateway" / "Caddyfile"), "--adapter", "caddyfile"]
+    return Process(f"{stack.name}-gateway", command, workdir / f"{stack.name}-gateway.log", env=env)

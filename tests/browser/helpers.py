@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.support import ROOT, Infra, Process, Stack, free_port, wait_until
+from tests.support import ROOT, Infra, Stack, free_port, gateway_process, wait_until
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -27,7 +27,7 @@ PageFactory = Callable[..., Any]
 
 
 class Web:
-    """The web origin (Vite proxying to a private stack), plus direct API calls for seeding."""
+    """The web origin (the gateway before a private stack), plus direct API calls for seeding."""
 
     def __init__(self, stack: Stack, url: str) -> None:
         self.stack = stack
@@ -119,12 +119,14 @@ class Web:
 
 @contextmanager
 def running_web(infra: Infra, extra_env: dict[str, str] | None = None) -> Iterator[Web]:
-    """A private stack (so the browser's Origin is allowed) with Vite serving the client in front of it."""
+    """A private stack (so the browser's Origin is allowed) of two realtime nodes behind the web gateway as
+    shipped, serving the built client (frontend/dist: `make test` builds it): what `make up` runs."""
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     stack = Stack(
         infra,
         infra.nats,
+        realtime_nodes=2,
         extra_env={
             "PARLEY_ALLOWED_ORIGINS": origin,
             "PARLEY_MESSAGE_RATE": "50",
@@ -132,33 +134,21 @@ def running_web(infra: Infra, extra_env: dict[str, str] | None = None) -> Iterat
             **(extra_env or {}),
         },
     ).start()
-    vite = Process(
-        "vite",
-        [str(ROOT / "frontend" / "node_modules" / ".bin" / "vite"), "--clearScreen", "false"],
-        infra.workdir / f"{stack.name}-vite.log",
-        env={
-            "PARLEY_WEB_HOST": "127.0.0.1",
-            "PARLEY_WEB_PORT": str(port),
-            "PARLEY_COMMAND_URL": stack.url("command"),
-            "PARLEY_QUERY_URL": stack.url("query"),
-            "PARLEY_REALTIME_URL": stack.url("realtime"),
-        },
-        cwd=ROOT / "frontend",
-    ).start()
+    gateway = gateway_process(stack, port, ROOT / "frontend" / "dist", infra.workdir).start()
 
     def serving() -> bool:
-        if not vite.running:
-            raise RuntimeError(f"vite exited:\n{vite.tail()}")
+        if not gateway.running:
+            raise RuntimeError(f"the gateway exited:\n{gateway.tail()}")
         try:
             return httpx.get(origin, timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
-        wait_until(serving, timeout=60, what="vite serving")
+        wait_until(serving, timeout=60, what="the gateway serving")
         yield Web(stack, origin)
     finally:
-        vite.stop()
+        gateway.stop()
         stack.stop()
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,18 +20,19 @@ import pytest
 
 from tests.conftest import SocketFactory
 from tests.support import (
+    CADDY,
     ROOT,
     Infra,
-    Process,
     Stack,
     bearer,
     eventually,
     free_port,
+    gateway_process,
     logins_claiming_other_addresses,
+    post_announcing,
     wait_for_port,
 )
 
-CADDY = ROOT / "bin" / "caddy"
 pytestmark = pytest.mark.skipif(not CADDY.exists(), reason="no bin/caddy (scripts/install-caddy.sh)")
 
 
@@ -53,18 +52,7 @@ def gateway(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     (web / "assets").mkdir()
     (web / "assets" / "index-abc123.js").write_text("console.log('parley');\n" * 200)
     port = free_port()
-    env = {
-        **os.environ,
-        "PARLEY_GATEWAY_PORT": str(port),
-        "PARLEY_GATEWAY_BIND": "127.0.0.1",
-        "PARLEY_COMMAND_UPSTREAMS": stack.url("command").removeprefix("http://"),
-        "PARLEY_QUERY_UPSTREAMS": stack.url("query").removeprefix("http://"),
-        "PARLEY_REALTIME_UPSTREAMS": " ".join(stack.url(n).removeprefix("http://") for n in ("realtime", "realtime2")),
-        "PARLEY_WEB_ROOT": str(web),
-        "HOME": str(web.parent),  # Caddy's own data and config directories, not the user's
-    }
-    command = [str(CADDY), "run", "--config", str(ROOT / "gateway" / "Caddyfile"), "--adapter", "caddyfile"]
-    caddy = Process("caddy", command, web.parent / "caddy.log", env=env).start()
+    caddy = gateway_process(stack, port, web, web.parent).start()
     try:
         wait_for_port(caddy, port)
         yield Gateway(f"http://127.0.0.1:{port}", stack)
@@ -106,33 +94,10 @@ def test_the_client_is_served_with_its_caching_and_compressed(gateway: Gateway) 
     assert httpx.get(f"{gateway.url}/assets/missing.js").status_code in (200, 404)
 
 
-def _raw_post(url: str, path: str, length: int, sent: int) -> tuple[int, bytes, float]:
-    """POST announcing ``length`` bytes and sending ``sent`` of them: the status line and body, and how long."""
-    host, port = url.removeprefix("http://").split(":")
-    started = time.perf_counter()
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
-        conn.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/octet-stream\r\n"
-            f"Content-Length: {length}\r\n\r\n".encode()
-        )
-        try:
-            conn.sendall(b"x" * sent)
-        except OSError:
-            pass  # refused part-way: the answer is still there to read
-        answer = b""
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body, time.perf_counter() - started
-
-
 def test_a_body_over_the_limit_is_refused_with_json_before_it_is_sent(gateway: Gateway) -> None:
-    status, body, seconds = _raw_post(gateway.url, "/api/uploads", 26 * 1024 * 1024, 1024 * 1024)
+    status, body, seconds = post_announcing(gateway.url, "/api/uploads", 26 * 1024 * 1024, 1024 * 1024)
     assert status == 413 and b'"detail"' in body and seconds < 5
-    status, body, _ = _raw_post(gateway.url, "/api/messages", 2 * 1024 * 1024, 1024)
+    status, body, _ = post_announcing(gateway.url, "/api/messages", 2 * 1024 * 1024, 1024)
     assert status == 413 and b'"detail"' in body
 
 

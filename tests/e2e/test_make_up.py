@@ -1,4 +1,5 @@
-"""`make up`'s runner (scripts/run-all.sh, supervisord.conf): a process that dies is started again, the rest stay.
+"""`make up`'s runner (scripts/run-all.sh, supervisord.conf): a process that dies is started again, the rest stay;
+the built client and every service are served through the gateway, with two realtime nodes.
 
 Runs the real runner on free ports and a data directory of its own, with its own FerretDB and NATS.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ROOT, free_port, port_open, wait_until
+from tests.support import ROOT, free_port, port_open, post_announcing, wait_until
 
 
 @dataclass
@@ -50,7 +51,7 @@ def ready(url: str) -> bool:
 def runner(tmp_path: Path) -> Iterator[Runner]:
     ports = {
         name: str(free_port())
-        for name in ("FERRETDB", "NATS", "NATS_HTTP", "COMMAND", "QUERY", "REALTIME", "HEALTH", "WEB")
+        for name in ("FERRETDB", "NATS", "NATS_HTTP", "COMMAND", "QUERY", "REALTIME", "REALTIME2", "HEALTH", "WEB")
     }
     env = {
         **os.environ,
@@ -95,3 +96,19 @@ def test_a_service_that_dies_is_started_again_and_the_others_keep_running(runner
     assert runner.pid("command_api") != crashed
     assert runner.pid("query_api") == query and ready(runner.url("query"))  # nobody else was stopped
     assert runner.process.poll() is None  # the runner itself carries on
+
+
+def test_the_built_client_and_the_services_are_served_through_the_gateway(runner: Runner) -> None:
+    def all_ready() -> bool:
+        return all(ready(runner.url(s)) for s in ("command", "query", "realtime", "realtime2"))
+
+    wait_until(all_ready, timeout=90, what=f"the stack ready:\n{runner.log.read_text(errors='replace')[-3000:]}")
+    gateway = runner.url("web")
+    wait_until(lambda: port_open(int(runner.env["PARLEY_WEB_PORT"])), timeout=30, what="the gateway listening")
+    page = httpx.get(gateway, timeout=10)
+    assert page.status_code == 200 and "/@vite/client" not in page.text and '<script type="module"' in page.text
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert httpx.get(f"{gateway}/api/me", timeout=10).status_code == 401  # the query API, through the gateway
+    assert httpx.get(f"{gateway}/socket.io/?EIO=4&transport=polling", timeout=10).status_code == 200
+    status, body, seconds = post_announcing(gateway, "/api/uploads", 26 * 1024 * 1024, 1024 * 1024)
+    assert status == 413 and b'"detail"' in body and seconds < 5
