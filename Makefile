@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
 
-.PHONY: up dev web test install infra browser nginx lint clean-data
+.PHONY: up dev web test install infra browser lint clean-data
 
 # The services read their keys from .data/secrets.env (random, made on the first start, mode 0600).
 # `make up`: the production shape (the built client behind the Caddy gateway, two realtime nodes).
@@ -32,7 +32,7 @@ frontend/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
 test: install
 	@bash scripts/test.sh
 
-install: $(PY_STAMP) $(WEB_STAMP) infra web browser nginx
+install: $(PY_STAMP) $(WEB_STAMP) infra web browser
 
 infra:
 	@scripts/install-ferretdb.sh
@@ -44,12 +44,6 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing chromium (apt, first time only)..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
-
-# Debian's nginx, to run the compose gateway's own config in a test (tests/e2e/test_nginx_gateway.py).
-nginx:
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
-	  echo "installing nginx-light (apt, first time only)..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)

@@ -1,5 +1,5 @@
-// Security headers of the web origin served by Vite (`make up`, the browser
-// tests). frontend/security-headers.conf is the same policy for nginx (compose).
+// Security headers of the web origin served by Vite (`make dev`).
+// gateway/Caddyfile sends the same policy (`make up`, the tests, compose).
 //
 // What the app loads, and so all the policy allows: its own scripts, styles,
 // images and media; blob: object URLs (previews of attachments before upload);

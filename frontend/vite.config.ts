@@ -7,7 +7,7 @@ import { securityHeaders } from "./securityHeaders";
 // The Vite server (dev, and `vite preview` for a production build) is THE web
 // origin of the local stack: the browser only ever talks to this one origin and
 // the server forwards API and socket traffic to the backend processes. This
-// mirrors what frontend/nginx.conf does in the Docker stack.
+// mirrors what gateway/Caddyfile does for `make up` and compose.
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -29,7 +29,7 @@ const realtimeUrl = process.env.PARLEY_REALTIME_URL || "http://127.0.0.1:8003";
 // default: 127.0.0.1), and take the client's address from it for the login
 // limits. So the gateway SETS the X-Forwarded-* headers to what it saw itself,
 // replacing whatever the client sent; appending (http-proxy's xfwd) would let
-// a client name any address it likes. Same as frontend/nginx.conf.
+// a client name any address it likes. Same as gateway/Caddyfile.
 type Outgoing = { setHeader(name: string, value: string): void };
 type Incoming = {
   socket: { remoteAddress?: string; encrypted?: boolean };

@@ -73,7 +73,7 @@ class Bus:
 
     async def _connect(self) -> None:
         await self.nc.connect(
-            servers=[self.settings.nats_url],
+            servers=[url.strip() for url in self.settings.nats_url.split(",") if url.strip()],
             name=self.name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
@@ -129,6 +129,7 @@ class Bus:
             storage=api.StorageType.FILE,
             retention=api.RetentionPolicy.LIMITS,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=self.settings.nats_stream_replicas,
         )
         try:
             await self.js.add_stream(config)

@@ -18,12 +18,22 @@ DUPLICATE_KEY = 11000
 
 def create_client(settings: Settings) -> AsyncMongoClient[Document]:
     # tz_aware: dates come back as aware UTC datetimes, equal to what was written.
+    options: dict[str, Any] = {}
+    if settings.mongodb_write_concern != "1":
+        options["w"] = settings.mongodb_write_concern
+    if settings.mongodb_journal is not None:
+        options["journal"] = settings.mongodb_journal
+    if settings.mongodb_read_preference != "primary":
+        options["readPreference"] = settings.mongodb_read_preference
+    if settings.mongodb_replica_set:
+        options["replicaSet"] = settings.mongodb_replica_set
     return AsyncMongoClient(
         settings.mongodb_url,
         tz_aware=True,
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         connectTimeoutMS=settings.mongodb_timeout_ms,
         appname=settings.service_name,
+        **options,
     )
 
 

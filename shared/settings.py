@@ -27,8 +27,21 @@ class Settings(BaseSettings):
     mongodb_db: str = "parley"
     # How long a MongoDB operation may wait for a server before failing (and the API answering 503).
     mongodb_timeout_ms: int = 5000
+    # Settings that matter on a MongoDB replica set (docs/operations.md, "Running a cluster"); the defaults suit one
+    # server, and FerretDB. Write concern: "1" (the primary took it) or "majority" (most members did: an append
+    # survives the loss of the primary; each write waits for a secondary's acknowledgement).
+    mongodb_write_concern: Literal["1", "majority"] = "1"
+    # Whether a write waits for the journal (on disk) before it is acknowledged; unset: the server's default.
+    mongodb_journal: bool | None = None
+    # Where reads go: the primary (read-your-writes, what the services assume), or nearby secondaries.
+    mongodb_read_preference: Literal["primary", "primaryPreferred"] = "primary"
+    # The replica set's name, when the URL does not give it (`?replicaSet=`).
+    mongodb_replica_set: str | None = None
 
+    # One URL, or several separated by commas (the servers of a NATS cluster).
     nats_url: str = "nats://127.0.0.1:4222"
+    # How many NATS servers keep a copy of the event stream (1, or 3 in a cluster of three).
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
     nats_stream: str = "PARLEY"
     subject_prefix: str = "chat.events"
     # Ephemeral signals between realtime nodes (typing): plain NATS, never stored in the stream.

@@ -9,6 +9,7 @@ from query_api.settings import QuerySettings
 from realtime.settings import RealtimeSettings
 from shared.auth import PUBLISHED_SECRETS, create_access_token
 from shared.media_urls import MediaSigner
+from shared.mongo import create_client
 from shared.settings import MAX_MEDIA_URL_TTL_SECONDS, Settings
 
 PLACEHOLDER = next(iter(PUBLISHED_SECRETS))
@@ -65,3 +66,21 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings()
     assert settings.mongodb_db == "elsewhere"
     assert settings.views_db == "elsewhere_views"
+
+
+async def test_replica_set_settings_reach_the_driver() -> None:
+    single = create_client(Settings())
+    assert single.write_concern.document == {} and single.read_preference.mode == 0  # the server's defaults
+    cluster = create_client(
+        Settings(
+            mongodb_write_concern="majority",
+            mongodb_journal=True,
+            mongodb_read_preference="primaryPreferred",
+            mongodb_replica_set="rs0",
+        )
+    )
+    assert cluster.write_concern.document == {"w": "majority", "j": True}
+    assert cluster.read_preference.mongos_mode == "primaryPreferred"
+    assert cluster.options.replica_set_name == "rs0"
+    await single.close()
+    await cluster.close()
