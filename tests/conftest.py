@@ -46,8 +46,13 @@ def stack(infra: Infra) -> Iterator[Stack]:
     """The four services, shared by the end-to-end tests (each test makes its own users)."""
     # Two realtime nodes: every push must reach users on either node. A generous message rate so tests that
     # send hundreds of messages are not throttled (the limit has its own test).
+    # The APIs through the web gateway as shipped, as people reach them (tests/support.py, Stack.url).
     s = Stack(
-        infra, infra.nats, realtime_nodes=2, extra_env={"PARLEY_MESSAGE_RATE": "50", "PARLEY_MESSAGE_BURST": "100"}
+        infra,
+        infra.nats,
+        realtime_nodes=2,
+        extra_env={"PARLEY_MESSAGE_RATE": "50", "PARLEY_MESSAGE_BURST": "100"},
+        gateway=True,
     ).start()
     try:
         yield s

@@ -204,6 +204,9 @@ class Stack:
     media_url_key: str = field(default_factory=lambda: secrets.token_hex(32))
     processes: list[Process] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
+    # The web gateway as shipped (gateway/Caddyfile) in front: the APIs are then reached through it, as people do.
+    gateway: bool = False
+    gateway_process: Process | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -234,6 +237,14 @@ class Stack:
         }
 
     def url(self, service: str) -> str:
+        """Where a client reaches ``service``: the command and query APIs through the gateway when there is one;
+        a realtime node directly (tests choose the node)."""
+        if self.gateway and service in ("command", "query"):
+            return self.direct("gateway")
+        return self.direct(service)
+
+    def direct(self, service: str) -> str:
+        """The service's own address (its health endpoints, the gateway's upstreams)."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def _uvicorn(self, service: str, module: str, port: int, env: dict[str, str] | None = None) -> Process:
@@ -277,6 +288,11 @@ class Stack:
         try:
             for p in self.processes:
                 self.wait_ready(p.name, timeout=ready_timeout)
+            if self.gateway:
+                self.ports["gateway"] = free_port()
+                web_root = ROOT / "frontend" / "dist"
+                self.gateway_process = gateway_process(self, self.ports["gateway"], web_root, self.infra.workdir)
+                wait_for_port(self.gateway_process.start(), self.ports["gateway"])
         except BaseException:
             self.stop()  # no service outlives a stack that failed to start
             raise
@@ -303,6 +319,8 @@ class Stack:
             raise TimeoutError(f"{name} not ready:\n{process.tail()}") from None
 
     def stop(self) -> None:
+        if self.gateway_process is not None:
+            self.gateway_process.stop(timeout=5)
         for p in self.processes:
             if p.running and p.proc is not None:
                 p.proc.send_signal(signal.SIGTERM)
@@ -434,9 +452,9 @@ def gateway_process(stack: Stack, port: int, web_root: Path, workdir: Path) -> P
     env = {
         "PARLEY_GATEWAY_PORT": str(port),
         "PARLEY_GATEWAY_BIND": "127.0.0.1",
-        "PARLEY_COMMAND_UPSTREAMS": stack.url("command").removeprefix("http://"),
-        "PARLEY_QUERY_UPSTREAMS": stack.url("query").removeprefix("http://"),
-        "PARLEY_REALTIME_UPSTREAMS": " ".join(stack.url(n).removeprefix("http://") for n in nodes),
+        "PARLEY_COMMAND_UPSTREAMS": stack.direct("command").removeprefix("http://"),
+        "PARLEY_QUERY_UPSTREAMS": stack.direct("query").removeprefix("http://"),
+        "PARLEY_REALTIME_UPSTREAMS": " ".join(stack.direct(n).removeprefix("http://") for n in nodes),
         "PARLEY_WEB_ROOT": str(web_root),
         # Caddy's own data and config, not the user's.
         "XDG_DATA_HOME": str(workdir / "caddy"),

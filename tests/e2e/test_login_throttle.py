@@ -32,8 +32,9 @@ def _address() -> str:
 async def _login(
     http: httpx.AsyncClient, stack: Stack, email: str, password: str, address: str | None = None
 ) -> httpx.Response:
+    # Directly to the command API, bypassing the shared stack's gateway (which would set the address itself).
     return await http.post(
-        f"{stack.url('command')}/api/auth/login",
+        f"{stack.direct('command')}/api/auth/login",
         json={"email": email, "password": password},
         headers=_from(address) if address else {},
     )
