@@ -88,17 +88,16 @@ class Outbox:
         # Sent in order on the one connection, so JetStream stores them in that order; the acks come together.
         batch, self._live = self._live, []
         results = await asyncio.gather(*(self.bus.publish(event) for event in batch), return_exceptions=True)
-        failed = None
+        failed: BaseException | None = None
         for event, result in zip(batch, results, strict=True):
             if result is None:
                 self._published(event)
-            elif isinstance(result, BusUnavailable):
-                failed = result
             else:
-                raise result
+                # The bus, or anything unforeseen: this task must live on, and the relay has every entry.
+                failed = result
         if failed is not None and not self.catching_up:
             # The rest is left to the relay: their entries are there, and it publishes them in position order.
-            log.warning("publish failed, outbox catching up", extra={"error": str(failed)})
+            log.warning("publish failed, outbox catching up", extra={"error": repr(failed)})
             self.catching_up = True
             self._live = []
             self._wake.set()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from shared.bus import Bus
 from shared.event_store import EventStore
-from shared.events import NewEvent, PresenceChanged, now
+from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.outbox import Outbox
 from shared.settings import Settings
 from tests.support import Infra, NatsServer, eventually, unique
@@ -97,3 +98,37 @@ async def test_the_outbox_stops_when_woken_as_it_is_stopped(infra: Infra, store:
         for _ in range(yields):
             await asyncio.sleep(0)
         await asyncio.wait_for(outbox.stop(), 5)
+
+
+class _FailsOnce(Bus):
+    """A bus whose first publish fails for a reason nobody foresaw."""
+
+    failed = False
+
+    async def publish(self, event: Envelope) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("unforeseen")
+        await super().publish(event)
+
+
+async def test_an_unforeseen_publish_failure_leaves_the_event_to_the_relay(infra: Infra, store: EventStore) -> None:
+    bus = _FailsOnce(settings_for(infra.nats.url), name="test")
+    bus.start()
+    await bus.wait_ready()
+    # A long grace: the periodic sweep takes nothing here, so what is published live is the live task's doing.
+    outbox = Outbox(store, bus, sweep_interval=0.2, sweep_grace=timedelta(seconds=120))
+    outbox.start()
+    try:
+        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live")
+        first = (await store.append(event("f1"), expected_version=0)).event
+        outbox.publish(first)  # fails: the relay takes over from its entry
+        await eventually(lambda: _outbox_empty(store), what="published by the relay")
+        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live again")
+        second = (await store.append(event("f2"), expected_version=0)).event
+        outbox.publish(second)  # the live publisher is still there
+        await eventually(lambda: _outbox_empty(store), what="published live")
+        assert await stream_messages(bus) == 2
+    finally:
+        await outbox.stop()
+        await bus.close()
