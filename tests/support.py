@@ -39,6 +39,11 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 15.0, interval
     raise TimeoutError(f"timed out waiting for {what or predicate}")
 
 
+async def holds(condition: bool) -> bool:
+    """A condition already computed, as the awaitable ``eventually`` polls: ``eventually(lambda: holds(x > 1))``."""
+    return condition
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]],
     *,

@@ -6,7 +6,6 @@ long-polling sockets kept on one node. The file is used as shipped; only the env
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import uuid
@@ -28,6 +27,7 @@ from tests.support import (
     eventually,
     free_port,
     gateway_process,
+    holds,
     logins_claiming_other_addresses,
     post_announcing,
     wait_for_port,
@@ -125,8 +125,7 @@ async def test_long_polling_sockets_stay_on_one_node_and_get_pushes(gateway: Gat
         def pushed(client: Any) -> bool:
             return any(event == "message" and data["id"] == message_id for event, data in client.received)
 
-        await eventually(lambda: _true_if(all(pushed(s) for s in bobs)), what="every socket got the push")
-        await asyncio.sleep(0)
+        await eventually(lambda: holds(all(pushed(s) for s in bobs)), what="every socket got the push")
 
 
 async def _register(http: httpx.AsyncClient, gateway: Gateway, name: str) -> dict[str, Any]:
@@ -134,10 +133,6 @@ async def _register(http: httpx.AsyncClient, gateway: Gateway, name: str) -> dic
     response = await http.post(f"{gateway.url}/api/auth/register", json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-async def _true_if(value: bool) -> bool:
-    return value
 
 
 def test_the_file_is_valid_for_caddy(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import SocketFactory
-from tests.support import FerretDB, Infra, NatsServer, Stack, bearer, eventually, register, sidebar
+from tests.support import FerretDB, Infra, NatsServer, Stack, bearer, eventually, holds, register, sidebar
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ async def test_a_node_whose_bus_came_back_tells_its_sockets_to_catch_up(
     def received(name: str) -> list[Any]:
         return [data for event, data in bob_socket.received if event == name]  # type: ignore[attr-defined]
 
-    await eventually(lambda: _true_if(any(m["position"] == position for m in received("message"))), what="pushed")
+    await eventually(lambda: holds(any(m["position"] == position for m in received("message"))), what="pushed")
     own_stack.nats.stop()
 
     async def node_sees_nats_down() -> bool:
@@ -137,7 +137,7 @@ async def test_a_node_whose_bus_came_back_tells_its_sockets_to_catch_up(
     )
     assert during.status_code == 201  # in the log; the outbox publishes it once NATS is back
     own_stack.nats.start()
-    await eventually(lambda: _true_if(bool(received("resync"))), timeout=30, what="resync")
+    await eventually(lambda: holds(bool(received("resync"))), timeout=30, what="resync")
     # From the last position the node pushed: "before", or a later event it heard before NATS went (Bob's
     # presence may be appended after "before"), never past what it missed.
     after = received("resync")[0]["after"]
@@ -147,7 +147,3 @@ async def test_a_node_whose_bus_came_back_tells_its_sockets_to_catch_up(
         f"{own_stack.url('query')}/api/sync", params={"after": after}, headers=bearer(bob["access_token"])
     )
     assert during.json()["message"]["id"] in [m["id"] for m in caught_up.json()["messages"]]
-
-
-async def _true_if(value: bool) -> bool:
-    return value

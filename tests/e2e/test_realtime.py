@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from shared.event_store import EventStore
 from tests.conftest import SocketFactory
-from tests.support import Stack, bearer, eventually, register
+from tests.support import Stack, bearer, eventually, holds, register
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage"])
@@ -88,7 +88,7 @@ async def test_an_event_published_twice_reaches_each_socket_once(
         return sum(1 for e, d in client.received if e == "message" and d["id"] == message_id)  # type: ignore[attr-defined]
 
     first = await send("once")
-    await eventually(lambda: _true_if(pushes(first["id"]) == 1), what="the message pushed")
+    await eventually(lambda: holds(pushes(first["id"]) == 1), what="the message pushed")
     event = await EventStore(mongo[stack.name]).at(first["position"])
     assert event is not None
     bus = await nats.connect(stack.env["PARLEY_NATS_URL"])
@@ -99,9 +99,5 @@ async def test_an_event_published_twice_reaches_each_socket_once(
         await bus.close()
     # A later message is pushed after the copy would have been (one node, in order from the bus).
     second = await send("after the copy")
-    await eventually(lambda: _true_if(pushes(second["id"]) == 1), what="the next message pushed")
+    await eventually(lambda: holds(pushes(second["id"]) == 1), what="the next message pushed")
     assert pushes(first["id"]) == 1
-
-
-async def _true_if(value: bool) -> bool:
-    return value

@@ -10,7 +10,7 @@ from shared.event_store import EventStore
 from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.outbox import Outbox
 from shared.settings import Settings
-from tests.support import Infra, NatsServer, eventually, unique
+from tests.support import Infra, NatsServer, eventually, holds, unique
 
 
 def settings_for(nats_url: str) -> Settings:
@@ -52,9 +52,9 @@ async def test_outbox_publishes_in_order_after_an_outage(infra: Infra, store: Ev
     outbox = Outbox(store, bus, sweep_interval=0.2)
     outbox.start()
     try:
-        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live")
+        await eventually(lambda: holds(not outbox.catching_up), what="outbox live")
         nats.stop()
-        await eventually(lambda: _true_if(not bus.ready), what="bus down")
+        await eventually(lambda: holds(not bus.ready), what="bus down")
         appended = []
         for i in range(5):
             stored = (await store.append(event(f"u{i}"), expected_version=0)).event
@@ -62,7 +62,7 @@ async def test_outbox_publishes_in_order_after_an_outage(infra: Infra, store: Ev
             appended.append(stored)
         assert await store.outbox.count_documents({}) == 5
         nats.start()  # same port, same data directory
-        await eventually(lambda: _true_if(not outbox.catching_up), timeout=30, what="outbox caught up")
+        await eventually(lambda: holds(not outbox.catching_up), timeout=30, what="outbox caught up")
         await eventually(lambda: _outbox_empty(store), what="outbox entries cleared")
         subscription = await bus.js.pull_subscribe(f"{bus.settings.subject_prefix}.>", stream=bus.settings.nats_stream)
         messages = await subscription.fetch(10, timeout=5)
@@ -72,10 +72,6 @@ async def test_outbox_publishes_in_order_after_an_outage(infra: Infra, store: Ev
         await bus.close()
         nats.stop()
         nats.remove_data()
-
-
-async def _true_if(condition: bool) -> bool:
-    return condition
 
 
 async def _outbox_empty(store: EventStore) -> bool:
@@ -120,11 +116,11 @@ async def test_an_unforeseen_publish_failure_leaves_the_event_to_the_relay(infra
     outbox = Outbox(store, bus, sweep_interval=0.2, sweep_grace=timedelta(seconds=120))
     outbox.start()
     try:
-        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live")
+        await eventually(lambda: holds(not outbox.catching_up), what="outbox live")
         first = (await store.append(event("f1"), expected_version=0)).event
         outbox.publish(first)  # fails: the relay takes over from its entry
         await eventually(lambda: _outbox_empty(store), what="published by the relay")
-        await eventually(lambda: _true_if(not outbox.catching_up), what="outbox live again")
+        await eventually(lambda: holds(not outbox.catching_up), what="outbox live again")
         second = (await store.append(event("f2"), expected_version=0)).event
         outbox.publish(second)  # the live publisher is still there
         await eventually(lambda: _outbox_empty(store), what="published live")

@@ -23,7 +23,7 @@ from shared.event_store import EventStore
 from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.mongo import insert_new
 from shared.settings import Settings
-from tests.support import FerretDB, Infra, eventually, unique
+from tests.support import FerretDB, Infra, eventually, holds, unique
 
 
 class Recorded:
@@ -119,7 +119,7 @@ async def test_events_that_arrive_during_a_database_outage_are_all_projected_aft
     task = asyncio.create_task(consumer.run(stop))
     try:
         first = await publish(store, bus, 1)
-        await eventually(lambda: _true_if(first[0].id in projection.seen), what="the consumer works")
+        await eventually(lambda: holds(first[0].id in projection.seen), what="the consumer works")
         views_db.stop()
         during = await publish(store, bus, 3)
         await asyncio.sleep(5.0)  # several redeliveries' worth of outage
@@ -158,14 +158,14 @@ async def test_a_failed_checkpoint_write_does_not_stop_the_consumer(
         views_db.stop()
         first = await publish(store, bus, 1)
         # Applied in memory; its checkpoint cannot be written. That used to end the consumer's task for good.
-        await eventually(lambda: _true_if(first[0].id in projection.seen), what="applied")
-        await eventually(lambda: _true_if(consumer.problem() is not None), what="reported stuck")
+        await eventually(lambda: holds(first[0].id in projection.seen), what="applied")
+        await eventually(lambda: holds(consumer.problem() is not None), what="reported stuck")
         assert "database" in str(consumer.problem())
         assert not task.done()
         views_db.start()
         await eventually(lambda: _true_if_async(checkpoint(views), first[0].position), timeout=30, what="checkpoint")
         second = await publish(store, bus, 1)
-        await eventually(lambda: _true_if(second[0].id in projection.seen), what="still consuming")
+        await eventually(lambda: holds(second[0].id in projection.seen), what="still consuming")
         assert consumer.problem() is None
     finally:
         await finish(task, stop)
@@ -202,10 +202,6 @@ async def subscribed(bus: Bus, durable: str) -> bool:
     except Exception:
         return False
     return True
-
-
-async def _true_if(value: bool) -> bool:
-    return value
 
 
 async def _true_if_async(position: Any, wanted: int) -> bool:
