@@ -1,17 +1,20 @@
 """The ``catchup`` read model: per user, the messages and receipts concerning them, in log order.
 
 A reconnecting client asks for everything after the last position it applied. Each user's entries are numbered in
-log order, one document each (``<user>|<number>``, written once, by an insert); the user's own document (the head)
-holds the count rounded down to a multiple of ``CATCHUP_HEAD_EVERY``, rewritten only when that changes.
-So an event costs one small insert per person it concerns. A catch-up reads the entries past the head's count and
-the page below them in one read by ids (or, for a client far behind, finds its first entry by bisection): bounded by
-what it returns, whatever the size of the log.
+log order, one document each (``<user>|<number>``, written once, by an insert). Each complete run of
+``CATCHUP_BUCKET`` entries is also sealed into one bucket document (``<user>|b<bucket>``, written once, by an insert
+after its entries), and the user's own document (the head) holds how many entries are sealed, rewritten when that
+moves. So an event costs one small insert per person it concerns, and one more per ``CATCHUP_BUCKET``. A catch-up
+reads the buckets below the head's count and the few entries past it in one read by ids (or, for a client far
+behind, finds its first entry by bisection): bounded by what it returns, whatever the size of the log. FerretDB's
+cost is per document returned, so a hundred entries cost seven buckets, not a hundred documents.
 
 The query API reads the log itself past ``~through``, the position up to which every event has been applied here.
 So events are applied strictly in position order: when the bus hands over an event past a gap (two appends
 published out of order), the missing positions are read from the log by ``_id`` and applied first. Strict order
 also makes the numbering the same live and in a replay. Entries are inserted in order and each insert command stops
-at its first failure, so a user's entries never have holes: after a crash the count is what is stored.
+at its first failure, so a user's entries never have holes: after a crash the count is what is stored, and the
+buckets between the head's count and it (the crash may have come before they were sealed) are sealed again.
 """
 
 from __future__ import annotations
@@ -20,10 +23,19 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from shared.conversations import catchup_entry, packed
+import orjson
+
+from shared.conversations import catchup_entry, packed, unpacked
 from shared.events import Envelope
-from shared.mongo import find_by_id, replace_by_id
-from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, ViewCatalog, catchup_entry_id
+from shared.mongo import find_by_id, insert_new, replace_by_id
+from shared.views import (
+    CATCHUP,
+    CATCHUP_BUCKET,
+    CATCHUP_THROUGH,
+    ViewCatalog,
+    catchup_bucket_id,
+    catchup_entry_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +45,8 @@ _GAP_CHUNK = 500
 # Entries inserted by one command at most, and users' counts remembered between batches.
 _INSERT_CHUNK = 1000
 _COUNTS_MAX = 50_000
+# Users whose unsealed entries are held in memory (each at most 15 entries, about 10 KiB).
+_UNSEALED_USERS_MAX = 2_000
 
 
 class CatchupProjection:
@@ -43,8 +57,11 @@ class CatchupProjection:
         self.collection = views[CATCHUP]
         self.read_positions: ReadPositions | None = views.read_positions
         self.through: int | None = None  # loaded on first use
-        # Per user, how many entries there are and the position of the newest.
+        # Per user, how many entries there are and the position of the newest; and how many are sealed in buckets.
         self.counts: dict[str, tuple[int, int]] = {}
+        self.sealed: dict[str, int] = {}
+        # Per recently active user, their entries not sealed yet: a bucket is sealed without reading them back.
+        self.unsealed: dict[str, list[dict[str, Any]]] = {}
         self.rebuilding = False
 
     async def ensure_indexes(self) -> None:
@@ -54,6 +71,8 @@ class CatchupProjection:
         """The collection is new and empty: every count starts at zero and stays in memory until ``flush``."""
         self.rebuilding = True
         self.counts.clear()
+        self.sealed.clear()
+        self.unsealed.clear()
         self.through = 0
 
     async def flush(self) -> None:
@@ -63,6 +82,8 @@ class CatchupProjection:
             await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": self.through}])
         self.rebuilding = False
         self.counts.clear()
+        self.sealed.clear()
+        self.unsealed.clear()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         if self.through is None:
@@ -94,16 +115,22 @@ class CatchupProjection:
         """Count the entries of users not in memory: from the head's count, looking ahead while entries are there."""
         if len(self.counts) > _COUNTS_MAX and not self.rebuilding:
             self.counts.clear()
+            self.sealed.clear()
+            self.unsealed.clear()
         unknown = [u for u in users if u not in self.counts]
         if self.rebuilding or not unknown:
             self.counts.update((u, (0, 0)) for u in unknown)
+            self.sealed.update((u, 0) for u in unknown)
             return
         heads = await find_by_id(self.collection, unknown)
         start = {u: int(heads[u]["count"]) if u in heads else 0 for u in unknown}
+        # Every bucket below the head's count is sealed (the head is written after its buckets); the ones from there
+        # up to the count are sealed (again, if a crash came first) by the next write.
+        self.sealed.update((u, n - n % CATCHUP_BUCKET) for u, n in start.items())
         newest: dict[str, dict[str, Any] | None] = dict.fromkeys(unknown)
         while start:
             # The entry before the count (the newest, if the head is current) and a stretch after it.
-            wanted = {u: range(max(0, n - 1), n + CATCHUP_HEAD_EVERY) for u, n in start.items()}
+            wanted = {u: range(max(0, n - 1), n + CATCHUP_BUCKET) for u, n in start.items()}
             found = await find_by_id(self.collection, [catchup_entry_id(u, i) for u, r in wanted.items() for i in r])
             further = {}
             for user, numbers in wanted.items():
@@ -133,25 +160,68 @@ class CatchupProjection:
                     continue  # applied before (a batch written but not its ~through)
                 docs.append({"_id": catchup_entry_id(user, count), "user": user, "number": count, **stored})
                 counts[user] = (count + 1, entry["position"])
-        # The head's count is a multiple of the stretch: the same however the events were batched (live or replay).
-        heads = [
-            {"_id": user, "count": count - count % CATCHUP_HEAD_EVERY}
-            for user, (count, _) in counts.items()
-            if count // CATCHUP_HEAD_EVERY > self.counts[user][0] // CATCHUP_HEAD_EVERY
-        ]
+        # Every complete run of entries not sealed yet: the same buckets however the events were batched.
+        sealed = {user: count - count % CATCHUP_BUCKET for user, (count, _) in counts.items()}
         through = max(self.through or 0, events[-1].position)
         try:
-            # Entries first, in order, each command stopping at its first failure (no holes); then the heads that
-            # moved; ~through last. After a crash part-way, the events are applied again and the stored entries
-            # tell what is already there.
+            # Entries first, in order, each command stopping at its first failure (no holes); then the buckets they
+            # complete; then the heads that moved; ~through last. After a crash part-way, the events are applied
+            # again and the stored entries tell what is already there.
             for start in range(0, len(docs), _INSERT_CHUNK):
                 await self.collection.insert_many(docs[start : start + _INSERT_CHUNK], ordered=True)
+            held = [doc for user in users for doc in self.unsealed.get(user, ())]
+            await self._seal({user: range(self.sealed[user], n) for user, n in sealed.items()}, [*held, *docs])
+            heads = [{"_id": user, "count": n} for user, n in sealed.items() if n > self.sealed[user]]
             await replace_by_id(self.collection, heads)
             if not self.rebuilding:
                 await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": through}])
         except BaseException:
             for user in users:  # what is stored is not known: count again from the view next time
                 self.counts.pop(user, None)
+                self.sealed.pop(user, None)
+                self.unsealed.pop(user, None)
             raise
         self.counts.update(counts)
+        self.sealed.update(sealed)
         self.through = through
+        self._hold_unsealed(docs, sealed)
+
+    def _hold_unsealed(self, written: list[dict[str, Any]], sealed: dict[str, int]) -> None:
+        if len(self.unsealed) > _UNSEALED_USERS_MAX:
+            self.unsealed.clear()  # read back from the view when their bucket is complete
+        for user in sealed:
+            self.unsealed[user] = [doc for doc in self.unsealed.get(user, ()) if doc["number"] >= sealed[user]]
+        for doc in written:
+            if doc["number"] >= sealed[doc["user"]]:
+                self.unsealed[doc["user"]].append(doc)
+
+    async def _seal(self, numbers: dict[str, range], written: list[dict[str, Any]]) -> None:
+        """Write the buckets of these users' entries (whole buckets): from the entries just written, and the ones
+        written before read back by ``_id``. A bucket already there (sealed before a crash) is left as it is."""
+        by_id = {doc["_id"]: doc for doc in written}
+        wanted = [catchup_entry_id(user, n) for user, span in numbers.items() for n in span]
+        missing = [entry_id for entry_id in wanted if entry_id not in by_id]
+        for start in range(0, len(missing), _INSERT_CHUNK):
+            by_id |= await find_by_id(self.collection, missing[start : start + _INSERT_CHUNK])
+        buckets = []
+        for user, span in numbers.items():
+            for first in range(span.start, span.stop, CATCHUP_BUCKET):
+                entries = [by_id[catchup_entry_id(user, n)] for n in range(first, first + CATCHUP_BUCKET)]
+                buckets.append(
+                    {
+                        "_id": catchup_bucket_id(user, first // CATCHUP_BUCKET),
+                        "user": user,
+                        # One string for the whole run, parsed once by the reader.
+                        "entries": orjson.dumps([_unpacked_entry(entry) for entry in entries]).decode(),
+                    }
+                )
+        for start in range(0, len(buckets), _INSERT_CHUNK):
+            await insert_new(self.collection, buckets[start : start + _INSERT_CHUNK])
+
+
+def _unpacked_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    """An entry as a bucket holds it: its position and its message or receipt."""
+    return {key: int(value) if key == "position" else unpacked(value) for key, value in doc.items() if key in _ENTRY}
+
+
+_ENTRY = ("position", "message", "read")

@@ -44,9 +44,10 @@ META_PREFIX = "~"
 # reading the whole collection), so each view's ids are computed from what the request knows:
 DIRECTORY_CHUNKS = 64
 DIRECTORY_VERSIONS = "~versions"
-# A user's catch-up entries, numbered in log order, one document each; the user's head holds a count at most this
-# far behind (rewritten only when the count passes a multiple of it).
-CATCHUP_HEAD_EVERY = 32
+# A user's catch-up entries, numbered in log order, one document each; each run of this many (from a multiple of it)
+# is also sealed into one bucket document once complete, and the user's head holds how many entries are sealed (at
+# most this far behind the count). A catch-up reads the buckets below the head and the few entries past it.
+CATCHUP_BUCKET = 16
 CATCHUP_THROUGH = "~through"
 
 CATALOG = "view_catalog"
@@ -114,6 +115,11 @@ def directory_chunk_id(chunk: int) -> str:
 
 def catchup_entry_id(user_id: str, number: int) -> str:
     return f"{user_id}|{number:010d}"
+
+
+def catchup_bucket_id(user_id: str, bucket: int) -> str:
+    """The sealed entries ``bucket * CATCHUP_BUCKET`` to ``(bucket + 1) * CATCHUP_BUCKET - 1`` of a user."""
+    return f"{user_id}|b{bucket:010d}"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:

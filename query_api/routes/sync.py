@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -21,7 +22,7 @@ from shared.conversations import catchup_entry, unpacked
 from shared.event_store import EventStore
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut, ReadOut
-from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, catchup_entry_id
+from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, catchup_bucket_id, catchup_entry_id
 
 router = APIRouter(prefix="/api", tags=["sync"])
 
@@ -84,29 +85,50 @@ async def _entries_after(
     """The user's entries after position ``after``, oldest first, at most ``limit + 1`` (one more tells there are
     more).
 
-    ``counted`` is the head's count, at most a stretch behind: the entries from just below it to a stretch past it
-    are read at once (further while the stretch is full), which finds the newest. ``behind`` is how many log
-    positions the view holds past ``after``: at most that many of the user's entries are newer than the cursor, so
-    as many (up to a page) below the count are read in the same first read, and a typical catch-up is one read.
-    If that was not enough, the rest is read back from the newest by an estimate; when the first entry after
-    ``after`` is further back than a page, it is found by bisection and the page read forward from it.
+    ``counted`` is the head's count, at most a bucket behind: the entries from just below it to a bucket past it
+    are read at once (further while the stretch is full), which finds the newest. Entries below the count are read
+    as their buckets, sixteen to a document. ``behind`` is how many log positions the view holds past ``after``: at
+    most that many of the user's entries are newer than the cursor, so as many (up to a page) below the count are
+    read in the same first read, and a typical catch-up is one read. If that was not enough, the rest is read back
+    from the newest by an estimate; when the first entry after ``after`` is further back than a page, it is found
+    by bisection and the page read forward from it.
     """
     read: dict[int, dict[str, Any]] = {}
+    sealed = counted - counted % CATCHUP_BUCKET
 
     async def fetch(numbers: Iterable[int]) -> None:
         wanted = [n for n in numbers if n >= 0 and n not in read]
-        found = await find_by_id(catchup, [catchup_entry_id(user_id, n) for n in wanted])
-        read.update((n, found[catchup_entry_id(user_id, n)]) for n in wanted if catchup_entry_id(user_id, n) in found)
+        buckets = sorted({n // CATCHUP_BUCKET for n in wanted if n < sealed})
+        loose = [n for n in wanted if n >= sealed]
+        found = await find_by_id(
+            catchup,
+            [catchup_bucket_id(user_id, b) for b in buckets] + [catchup_entry_id(user_id, n) for n in loose],
+        )
+        unsealed: list[int] = []
+        for bucket in buckets:
+            doc = found.get(catchup_bucket_id(user_id, bucket))
+            if doc is None:
+                # Not sealed (a view built before buckets, or a crash before the seal): its entries one by one.
+                unsealed += [n for n in wanted if n // CATCHUP_BUCKET == bucket]
+                continue
+            first = bucket * CATCHUP_BUCKET
+            read.update((first + i, entry) for i, entry in enumerate(orjson.loads(doc["entries"])))
+        if unsealed:
+            found |= await find_by_id(catchup, [catchup_entry_id(user_id, n) for n in unsealed])
+        for n in [*loose, *unsealed]:
+            entry = found.get(catchup_entry_id(user_id, n))
+            if entry is not None:
+                read[n] = entry
 
     def is_after(number: int) -> bool:
         entry = read.get(number)
         return entry is not None and int(entry["position"]) > after
 
-    edge = counted + CATCHUP_HEAD_EVERY
+    edge = counted + CATCHUP_BUCKET
     await fetch(range(counted - 1 - min(limit, max(0, behind)), edge))
     while edge - 1 in read:
-        await fetch(range(edge, edge + CATCHUP_HEAD_EVERY))
-        edge += CATCHUP_HEAD_EVERY
+        await fetch(range(edge, edge + CATCHUP_BUCKET))
+        edge += CATCHUP_BUCKET
     newest = max(read, default=-1)
     if not is_after(newest):
         return []  # nothing new (the usual case for a quick reconnect): one read

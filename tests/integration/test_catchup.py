@@ -1,19 +1,29 @@
-"""The catch-up view against the real FerretDB: numbering in log order, gaps filled from the log, and reading back
-from any cursor (the newest buckets, or bisection for a client far behind)."""
+"""The catch-up view against the real FerretDB: numbering in log order, gaps filled from the log, entries sealed in
+buckets, and reading back from any cursor (the newest entries, or bisection for a client far behind)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 
 from projector.catchup import CatchupProjection
 from query_api.routes.sync import _entries_after
 from shared.event_store import EventStore
 from shared.events import MessageSent, NewEvent, now
-from shared.views import CATCHUP, CATCHUP_HEAD_EVERY, CATCHUP_THROUGH, ViewCatalog, catchup_entry_id
+from shared.views import (
+    CATCHUP,
+    CATCHUP_BUCKET,
+    CATCHUP_THROUGH,
+    META_PREFIX,
+    ViewCatalog,
+    catchup_bucket_id,
+    catchup_entry_id,
+)
+from tests.support import Infra
 
 
 @pytest.fixture
@@ -61,7 +71,7 @@ async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, View
     await projection.apply_batch(events[100:120])
     head = await catalog[CATCHUP].find_one({"_id": "b"})
     # The head's count is at most a stretch behind: written when the count passes a multiple of the stretch.
-    assert head is not None and head["count"] == 300 - 300 % CATCHUP_HEAD_EVERY
+    assert head is not None and head["count"] == 300 - 300 % CATCHUP_BUCKET
     for counted in (head["count"], head["count"] - 40, 0, 299):  # a head behind: looked past, a stretch at a time
         for after, limit in ((0, 200), (positions[149], 200), (positions[-3], 200), (positions[-1], 50), (0, 40)):
             # `behind` only sizes the first read: right, short or far too long, the answer is the same.
@@ -73,22 +83,22 @@ async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, View
 
 async def test_a_restarted_projector_counts_on_from_the_stored_entries(dbs: tuple[EventStore, ViewCatalog]) -> None:
     store, catalog = dbs
-    total = 3 * CATCHUP_HEAD_EVERY + 5
+    total = 3 * CATCHUP_BUCKET + 5
     positions = await send(store, total)
     events = await store.at_positions(positions)
-    await CatchupProjection(catalog).apply_batch(events[: 2 * CATCHUP_HEAD_EVERY + 1])
+    await CatchupProjection(catalog).apply_batch(events[: 2 * CATCHUP_BUCKET + 1])
     # A crash after entries were written but before the head and ~through moved: the events since are applied
     # again, and the count is found past the head.
     await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"count": 1}})
-    behind = positions[2 * CATCHUP_HEAD_EVERY - 4]
+    behind = positions[2 * CATCHUP_BUCKET - 4]
     await catalog[CATCHUP].update_one({"_id": CATCHUP_THROUGH}, {"$set": {"position": behind}})
     again = CatchupProjection(catalog)
-    await again.apply_batch(events[2 * CATCHUP_HEAD_EVERY - 3 :])  # overlapping what is stored
+    await again.apply_batch(events[2 * CATCHUP_BUCKET - 3 :])  # overlapping what is stored
     entries = [await catalog[CATCHUP].find_one({"_id": catchup_entry_id("b", n)}) for n in range(total + 1)]
     assert [e["position"] for e in entries if e] == positions
     assert entries[-1] is None
     head = await catalog[CATCHUP].find_one({"_id": "b"})
-    assert head is not None and head["count"] == total - total % CATCHUP_HEAD_EVERY
+    assert head is not None and head["count"] == total - total % CATCHUP_BUCKET
 
 
 async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[EventStore, ViewCatalog]) -> None:
@@ -108,3 +118,95 @@ async def test_entries_after_a_cursor_among_other_peoples_events(dbs: tuple[Even
                 got = await _entries_after(catalog[CATCHUP], "b", counted, after, limit, behind=behind)
                 expected = [p for p in mine if p > after]
                 assert [e["position"] for e in got] == expected[: limit + 1], (after, limit, behind)
+
+
+async def view_documents(catalog: ViewCatalog) -> list[dict[str, Any]]:
+    found = [d async for d in catalog[CATCHUP].find() if not str(d["_id"]).startswith(META_PREFIX)]
+    return sorted(found, key=lambda d: str(d["_id"]))
+
+
+async def test_buckets_are_the_same_however_the_events_come(
+    dbs: tuple[EventStore, ViewCatalog], mongo: AsyncMongoClient[dict[str, Any]], db_name: str
+) -> None:
+    """One event at a time (live) or all at once (a replay): the same entries, buckets and heads."""
+    store, live = dbs
+    positions = await send(store, 3 * CATCHUP_BUCKET + 7)
+    events = await store.at_positions(positions)
+    projection = CatchupProjection(live)
+    for event in events:
+        await projection.apply_batch([event])
+    replayed = ViewCatalog(mongo[f"{db_name}_replayed"])
+    rebuilt = CatchupProjection(replayed)
+    rebuilt.begin_rebuild()
+    await rebuilt.apply_batch(events)
+    await rebuilt.flush()
+    try:
+        assert await view_documents(live) == await view_documents(replayed)
+        bucket = await live[CATCHUP].find_one({"_id": catchup_bucket_id("a", 2)})
+        assert bucket is not None
+        held = orjson.loads(bucket["entries"])
+        assert [e["position"] for e in held] == positions[2 * CATCHUP_BUCKET : 3 * CATCHUP_BUCKET]
+        assert held[0]["message"]["text"] == f"hello {2 * CATCHUP_BUCKET + 1}"
+        assert await live[CATCHUP].find_one({"_id": catchup_bucket_id("a", 3)}) is None  # 7 entries: not sealed
+        head = await live[CATCHUP].find_one({"_id": "a"})
+        assert head is not None and head["count"] == 3 * CATCHUP_BUCKET
+    finally:
+        await mongo.drop_database(f"{db_name}_replayed")
+
+
+class ReturnedDocuments(monitoring.CommandListener):
+    """Counts the documents the database answers finds with (what FerretDB's cost follows)."""
+
+    def __init__(self) -> None:
+        self.documents = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.command_name in ("find", "getMore"):
+            cursor = event.reply["cursor"]
+            self.documents += len(cursor.get("firstBatch", cursor.get("nextBatch", [])))
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_catch_up_reads_buckets_not_entries(
+    dbs: tuple[EventStore, ViewCatalog], infra: Infra, db_name: str
+) -> None:
+    store, catalog = dbs
+    positions = await send(store, 300)
+    await CatchupProjection(catalog).apply_batch(await store.at_positions(positions))
+    head = await catalog[CATCHUP].find_one({"_id": "b"})
+    assert head is not None
+    counter = ReturnedDocuments()
+    watched: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url, event_listeners=[counter])
+    try:
+        entries = watched[f"{db_name}_views"][CATCHUP]
+        got = await _entries_after(entries, "b", head["count"], positions[-101], 200, behind=100)
+        assert [e["position"] for e in got] == positions[-100:]
+        # 100 entries: the buckets below the head (7 at most) and the entries past it (fewer than a bucket).
+        assert counter.documents <= 100 // CATCHUP_BUCKET + 2 + CATCHUP_BUCKET, counter.documents
+    finally:
+        await watched.close()
+
+
+async def test_a_bucket_lost_in_a_crash_is_read_around_then_sealed_again(dbs: tuple[EventStore, ViewCatalog]) -> None:
+    store, catalog = dbs
+    total = 4 * CATCHUP_BUCKET + 3
+    positions = await send(store, total)
+    events = await store.at_positions(positions)
+    await CatchupProjection(catalog).apply_batch(events[: 3 * CATCHUP_BUCKET + 1])
+    # A crash after the entries of the last batch, before its buckets and head: bucket 2 and the head are missing.
+    await catalog[CATCHUP].delete_one({"_id": catchup_bucket_id("b", 2)})
+    await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"count": 2 * CATCHUP_BUCKET}})
+    for counted in (2 * CATCHUP_BUCKET, 3 * CATCHUP_BUCKET):  # a head behind, or one ahead of its buckets
+        got = await _entries_after(catalog[CATCHUP], "b", counted, 0, 200, behind=10**6)
+        assert [e["position"] for e in got] == positions[: 3 * CATCHUP_BUCKET + 1]
+    again = CatchupProjection(catalog)  # the restarted projector
+    await again.apply_batch(events[3 * CATCHUP_BUCKET + 1 :])
+    for bucket in range(4):
+        assert await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", bucket)}) is not None, bucket
+    head = await catalog[CATCHUP].find_one({"_id": "b"})
+    assert head is not None and head["count"] == 4 * CATCHUP_BUCKET
