@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -44,16 +45,23 @@ async def history(
     if peer_id == user_id:
         raise HTTPException(404, "user not found")
     conversation = conversation_id(user_id, peer_id)
-    summary = await views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)})
-    # A summary exists only once the two have exchanged a message, so the peer is real; without one, look.
-    if summary is None and await views[USERS].find_one({"_id": peer_id}, projection={"_id": 1}) is None:
-        raise HTTPException(404, "user not found")
     messages = views[MESSAGES]
 
     async def read(seqs: range) -> dict[int, dict[str, Any]]:
         found = await find_by_id(messages, [history_id(conversation, seq) for seq in seqs])
         return {int(doc["seq"]): doc for doc in found.values()}
 
+    summary_read = views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)})
+    if before is None:
+        summary = await summary_read
+    else:
+        # An older page's seqs are known from the cursor: read them while the summary is read.
+        top = before - 1
+        start = max(1, before - limit)
+        summary, by_seq = await asyncio.gather(summary_read, read(range(start, top + 1)))
+    # A summary exists only once the two have exchanged a message, so the peer is real; without one, look.
+    if summary is None and await views[USERS].find_one({"_id": peer_id}, projection={"_id": 1}) is None:
+        raise HTTPException(404, "user not found")
     if before is None:
         # The page below the newest seq the summary knows and the seqs just past it, in one read; past that only
         # when every seq looked at was there.
@@ -68,10 +76,6 @@ async def history(
         start = max(1, top - limit + 1)
         if start < low:
             by_seq |= await read(range(start, low))
-    else:
-        top = before - 1
-        start = max(1, before - limit)
-        by_seq = await read(range(start, top + 1)) if top >= 1 else {}
     # A seq missing here is a message not projected yet: the page has a hole and its cursor still goes below it.
     page = [by_seq[seq] for seq in range(start, top + 1) if seq in by_seq]
     return HistoryPage.model_validate(
