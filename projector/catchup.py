@@ -2,12 +2,13 @@
 
 A reconnecting client asks for everything after the last position it applied. Each user's entries are numbered in
 log order, one document each (``<user>|<number>``, written once, by an insert). Each complete run of
-``CATCHUP_BUCKET`` entries is also sealed into one bucket document (``<user>|b<bucket>``, written once, by an insert
-after its entries), and the user's own document (the head) holds how many entries are sealed, rewritten when that
-moves. So an event costs one small insert per person it concerns, and one more per ``CATCHUP_BUCKET``. A catch-up
-reads the buckets below the head's count and the few entries past it in one read by ids (or, for a client far
-behind, finds its first entry by bisection): bounded by what it returns, whatever the size of the log. FerretDB's
-cost is per document returned, so a hundred entries cost seven buckets, not a hundred documents.
+``CATCHUP_BUCKET`` entries is then sealed into one bucket document (``<user>|b<bucket>``, written once, by an insert
+after its entries), the user's own document (the head) is set to how many entries are sealed, and the sealed loose
+entries are deleted. So an event costs one small insert per person it concerns, and each ``CATCHUP_BUCKET`` of them
+one insert, one head write and one delete command more (a rebuild writes sealed entries straight into buckets).
+A catch-up reads the buckets and the few loose entries past the head's count in one read by ids (or, for a client
+far behind, finds its first entry by bisection): bounded by what it returns, whatever the size of the log.
+FerretDB's cost is per document returned, so a hundred entries cost seven buckets, not a hundred documents.
 
 The query API reads the log itself past ``~through``, the position up to which every event has been applied here.
 So events are applied strictly in position order: when the bus hands over an event past a gap (two appends
@@ -27,7 +28,7 @@ import orjson
 
 from shared.conversations import catchup_entry, packed, unpacked
 from shared.events import Envelope
-from shared.mongo import find_by_id, insert_new, replace_by_id
+from shared.mongo import delete_by_id, find_by_id, insert_new, replace_by_id
 from shared.views import (
     CATCHUP,
     CATCHUP_BUCKET,
@@ -124,25 +125,35 @@ class CatchupProjection:
             return
         heads = await find_by_id(self.collection, unknown)
         start = {u: int(heads[u]["count"]) if u in heads else 0 for u in unknown}
+        start = {u: n - n % CATCHUP_BUCKET for u, n in start.items()}
         # Every bucket below the head's count is sealed (the head is written after its buckets); the ones from there
         # up to the count are sealed (again, if a crash came first) by the next write.
-        self.sealed.update((u, n - n % CATCHUP_BUCKET) for u, n in start.items())
-        newest: dict[str, dict[str, Any] | None] = dict.fromkeys(unknown)
+        self.sealed.update(start)
+        # The newest entry seen, as (number, position): at first the last one of the bucket below the head (its loose
+        # entries are deleted once sealed), then the loose entries past the head, a stretch at a time.
+        newest: dict[str, tuple[int, int]] = {}
+        below = {u: catchup_bucket_id(u, n // CATCHUP_BUCKET - 1) for u, n in start.items() if n}
         while start:
-            # The entry before the count (the newest, if the head is current) and a stretch after it.
+            # The entry before the count (a view from before buckets keeps it) and a stretch after it.
             wanted = {u: range(max(0, n - 1), n + CATCHUP_BUCKET) for u, n in start.items()}
-            found = await find_by_id(self.collection, [catchup_entry_id(u, i) for u, r in wanted.items() for i in r])
+            ids = [catchup_entry_id(u, i) for u, r in wanted.items() for i in r]
+            found = await find_by_id(self.collection, [*ids, *below.values()])
+            for user, bucket_id in below.items():
+                if bucket_id in found:
+                    last = orjson.loads(found[bucket_id]["entries"])[-1]
+                    newest[user] = (start[user] - 1, int(last["position"]))
+            below = {}
             further = {}
             for user, numbers in wanted.items():
                 present = [i for i in numbers if catchup_entry_id(user, i) in found]
                 if present:
-                    newest[user] = found[catchup_entry_id(user, present[-1])]
+                    doc = found[catchup_entry_id(user, present[-1])]
+                    newest[user] = (int(doc["number"]), int(doc["position"]))
                 if present and present[-1] == numbers[-1]:
                     further[user] = numbers[-1] + 1  # the whole stretch is there: look further
                 else:
-                    last = newest[user]
-                    count = int(last["number"]) + 1 if last else 0
-                    self.counts[user] = (count, int(last["position"]) if last else 0)
+                    number, position = newest.get(user, (-1, 0))
+                    self.counts[user] = (number + 1, position)
             start = further
 
     async def _apply(self, events: list[Envelope]) -> None:
@@ -165,14 +176,19 @@ class CatchupProjection:
         through = max(self.through or 0, events[-1].position)
         try:
             # Entries first, in order, each command stopping at its first failure (no holes); then the buckets they
-            # complete; then the heads that moved; ~through last. After a crash part-way, the events are applied
-            # again and the stored entries tell what is already there.
-            for start in range(0, len(docs), _INSERT_CHUNK):
-                await self.collection.insert_many(docs[start : start + _INSERT_CHUNK], ordered=True)
+            # complete; then the heads that moved; then the sealed loose entries go; ~through last. After a crash
+            # part-way, the events are applied again and the stored entries tell what is already there.
+            sealing = {user: range(self.sealed[user], n) for user, n in sealed.items() if n > self.sealed[user]}
+            # A rebuild starts over after a crash: entries sealed in the same batch go straight into their bucket.
+            loose = [d for d in docs if d["number"] >= sealed[d["user"]]] if self.rebuilding else docs
+            for start in range(0, len(loose), _INSERT_CHUNK):
+                await self.collection.insert_many(loose[start : start + _INSERT_CHUNK], ordered=True)
             held = [doc for user in users for doc in self.unsealed.get(user, ())]
-            await self._seal({user: range(self.sealed[user], n) for user, n in sealed.items()}, [*held, *docs])
-            heads = [{"_id": user, "count": n} for user, n in sealed.items() if n > self.sealed[user]]
-            await replace_by_id(self.collection, heads)
+            await self._seal(sealing, [*held, *docs])
+            await replace_by_id(self.collection, [{"_id": user, "count": sealed[user]} for user in sealing])
+            # Sealed entries are read from their bucket: the loose copies go, once the head says they are sealed (a
+            # reader that read the head before may still ask for them, and finds the bucket in the same query).
+            await delete_by_id(self.collection, [catchup_entry_id(u, n) for u, span in sealing.items() for n in span])
             if not self.rebuilding:
                 await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": through}])
         except BaseException:

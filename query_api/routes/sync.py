@@ -98,7 +98,9 @@ async def _entries_after(
 
     async def fetch(numbers: Iterable[int]) -> None:
         wanted = [n for n in numbers if n >= 0 and n not in read]
-        buckets = sorted({n // CATCHUP_BUCKET for n in wanted if n < sealed})
+        # Buckets past the head too: it may have been sealed (and its loose entries deleted) since the head was read;
+        # a bucket is inserted before its loose entries are deleted, and both are asked for in one query.
+        buckets = sorted({n // CATCHUP_BUCKET for n in wanted})
         loose = [n for n in wanted if n >= sealed]
         found = await find_by_id(
             catchup,
@@ -107,17 +109,17 @@ async def _entries_after(
         unsealed: list[int] = []
         for bucket in buckets:
             doc = found.get(catchup_bucket_id(user_id, bucket))
-            if doc is None:
-                # Not sealed (a view built before buckets, or a crash before the seal): its entries one by one.
+            if doc is not None:
+                first = bucket * CATCHUP_BUCKET
+                read.update((first + i, entry) for i, entry in enumerate(orjson.loads(doc["entries"])))
+            elif bucket * CATCHUP_BUCKET < sealed:
+                # Below the head yet not sealed (a view built before buckets): its entries one by one.
                 unsealed += [n for n in wanted if n // CATCHUP_BUCKET == bucket]
-                continue
-            first = bucket * CATCHUP_BUCKET
-            read.update((first + i, entry) for i, entry in enumerate(orjson.loads(doc["entries"])))
         if unsealed:
             found |= await find_by_id(catchup, [catchup_entry_id(user_id, n) for n in unsealed])
         for n in [*loose, *unsealed]:
             entry = found.get(catchup_entry_id(user_id, n))
-            if entry is not None:
+            if entry is not None and n not in read:
                 read[n] = entry
 
     def is_after(number: int) -> bool:

@@ -17,7 +17,6 @@ from shared.events import MessageSent, NewEvent, now
 from shared.views import (
     CATCHUP,
     CATCHUP_BUCKET,
-    CATCHUP_THROUGH,
     META_PREFIX,
     ViewCatalog,
     catchup_bucket_id,
@@ -81,22 +80,33 @@ async def test_entries_after_any_cursor_in_log_order(dbs: tuple[EventStore, View
                 assert [e["position"] for e in got] == expected[: limit + 1], (counted, after, limit, behind)
 
 
-async def test_a_restarted_projector_counts_on_from_the_stored_entries(dbs: tuple[EventStore, ViewCatalog]) -> None:
+async def test_a_restarted_projector_counts_on_from_the_stored_entries(
+    dbs: tuple[EventStore, ViewCatalog], monkeypatch: pytest.MonkeyPatch
+) -> None:
     store, catalog = dbs
     total = 3 * CATCHUP_BUCKET + 5
     positions = await send(store, total)
     events = await store.at_positions(positions)
-    await CatchupProjection(catalog).apply_batch(events[: 2 * CATCHUP_BUCKET + 1])
-    # A crash after entries were written but before the head and ~through moved: the events since are applied
-    # again, and the count is found past the head.
-    await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"count": 1}})
-    behind = positions[2 * CATCHUP_BUCKET - 4]
-    await catalog[CATCHUP].update_one({"_id": CATCHUP_THROUGH}, {"$set": {"position": behind}})
+    await CatchupProjection(catalog).apply_batch(events[: CATCHUP_BUCKET + 1])
+    # A crash after a batch's entries were written, before its buckets, heads and ~through: the events since are
+    # applied again (overlapping what is stored), the count is found past the head, and the buckets are sealed.
+    crashing = CatchupProjection(catalog)
+
+    async def crash(*_: Any) -> None:
+        raise ConnectionError("the projector died")
+
+    monkeypatch.setattr(crashing, "_seal", crash)
+    with pytest.raises(ConnectionError):
+        await crashing.apply_batch(events[CATCHUP_BUCKET + 1 : 2 * CATCHUP_BUCKET + 3])
+    assert (await catalog[CATCHUP].find_one({"_id": "b"}) or {}).get("count") == CATCHUP_BUCKET
     again = CatchupProjection(catalog)
-    await again.apply_batch(events[2 * CATCHUP_BUCKET - 3 :])  # overlapping what is stored
-    entries = [await catalog[CATCHUP].find_one({"_id": catchup_entry_id("b", n)}) for n in range(total + 1)]
-    assert [e["position"] for e in entries if e] == positions
-    assert entries[-1] is None
+    await again.apply_batch(events[CATCHUP_BUCKET - 3 :])
+    got = await _entries_after(catalog[CATCHUP], "b", 0, 0, 200, behind=10**6)
+    assert [e["position"] for e in got] == positions
+    for bucket in range(total // CATCHUP_BUCKET):
+        assert await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", bucket)}) is not None, bucket
+    loose = [d["number"] async for d in catalog[CATCHUP].find() if d.get("user") == "b" and "number" in d]
+    assert sorted(loose) == list(range(total - total % CATCHUP_BUCKET, total))  # the sealed ones are gone
     head = await catalog[CATCHUP].find_one({"_id": "b"})
     assert head is not None and head["count"] == total - total % CATCHUP_BUCKET
 
@@ -192,21 +202,36 @@ async def test_a_catch_up_reads_buckets_not_entries(
         await watched.close()
 
 
-async def test_a_bucket_lost_in_a_crash_is_read_around_then_sealed_again(dbs: tuple[EventStore, ViewCatalog]) -> None:
+async def test_a_view_from_before_buckets_is_read_then_sealed(dbs: tuple[EventStore, ViewCatalog]) -> None:
+    """A view written before buckets has loose entries only, and a head at a multiple of 32."""
     store, catalog = dbs
     total = 4 * CATCHUP_BUCKET + 3
     positions = await send(store, total)
     events = await store.at_positions(positions)
     await CatchupProjection(catalog).apply_batch(events[: 3 * CATCHUP_BUCKET + 1])
-    # A crash after the entries of the last batch, before its buckets and head: bucket 2 and the head are missing.
-    await catalog[CATCHUP].delete_one({"_id": catchup_bucket_id("b", 2)})
+    # Back to the old shape: every entry loose, no bucket, the head at a multiple of 32.
+    for n, event in enumerate(events[: 3 * CATCHUP_BUCKET + 1]):
+        entry = await catalog[CATCHUP].find_one({"_id": catchup_entry_id("b", n)})
+        if entry is None:
+            message = orjson.loads(
+                (await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", n // CATCHUP_BUCKET)}))["entries"]
+            )[n % CATCHUP_BUCKET]["message"]
+            await catalog[CATCHUP].insert_one(
+                {
+                    "_id": catchup_entry_id("b", n),
+                    "user": "b",
+                    "number": n,
+                    "position": event.position,
+                    "message": orjson.dumps(message).decode(),
+                }
+            )
+    await catalog[CATCHUP].delete_many({"_id": {"$in": [catchup_bucket_id("b", b) for b in range(4)]}})
     await catalog[CATCHUP].update_one({"_id": "b"}, {"$set": {"count": 2 * CATCHUP_BUCKET}})
-    for counted in (2 * CATCHUP_BUCKET, 3 * CATCHUP_BUCKET):  # a head behind, or one ahead of its buckets
+    for counted in (2 * CATCHUP_BUCKET, 0):
         got = await _entries_after(catalog[CATCHUP], "b", counted, 0, 200, behind=10**6)
         assert [e["position"] for e in got] == positions[: 3 * CATCHUP_BUCKET + 1]
-    again = CatchupProjection(catalog)  # the restarted projector
+    again = CatchupProjection(catalog)  # the upgraded projector
     await again.apply_batch(events[3 * CATCHUP_BUCKET + 1 :])
-    for bucket in range(4):
-        assert await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", bucket)}) is not None, bucket
-    head = await catalog[CATCHUP].find_one({"_id": "b"})
-    assert head is not None and head["count"] == 4 * CATCHUP_BUCKET
+    assert await catalog[CATCHUP].find_one({"_id": catchup_bucket_id("b", 3)}) is not None
+    got = await _entries_after(catalog[CATCHUP], "b", 4 * CATCHUP_BUCKET, 0, 200, behind=10**6)
+    assert [e["position"] for e in got] == positions
