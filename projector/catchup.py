@@ -5,7 +5,8 @@ log order, one document each (``<user>|<number>``, written once, by an insert). 
 ``CATCHUP_BUCKET`` entries is then sealed into one bucket document (``<user>|b<bucket>``, written once, by an insert
 after its entries), the user's own document (the head) is set to how many entries are sealed, and the sealed loose
 entries are deleted. So an event costs one small insert per person it concerns, and each ``CATCHUP_BUCKET`` of them
-one insert, one head write and one delete command more (a rebuild writes sealed entries straight into buckets).
+one insert, one head write and one delete command more (a rebuild holds entries in memory until their bucket is
+sealed, and writes loose only the entries of buckets still open at its end).
 A catch-up reads the buckets and the few loose entries past the head's count in one read by ids (or, for a client
 far behind, finds its first entry by bisection): bounded by what it returns, whatever the size of the log.
 FerretDB's cost is per document returned, so a hundred entries cost seven buckets, not a hundred documents.
@@ -48,6 +49,8 @@ _INSERT_CHUNK = 1000
 _COUNTS_MAX = 50_000
 # Users whose unsealed entries are held in memory (each at most 15 entries, about 10 KiB).
 _UNSEALED_USERS_MAX = 2_000
+# Entries a rebuild holds in memory at most before writing them loose (about 70 MiB).
+_REBUILD_HELD_MAX = 100_000
 
 
 class CatchupProjection:
@@ -64,6 +67,8 @@ class CatchupProjection:
         # Per recently active user, their entries not sealed yet: a bucket is sealed without reading them back.
         self.unsealed: dict[str, list[dict[str, Any]]] = {}
         self.rebuilding = False
+        # Ids of the entries a rebuild has written loose so far (the others it holds are not in the view yet).
+        self.spilled: set[str] = set()
 
     async def ensure_indexes(self) -> None:
         """Read by ``_id`` only."""
@@ -74,17 +79,21 @@ class CatchupProjection:
         self.counts.clear()
         self.sealed.clear()
         self.unsealed.clear()
+        self.spilled.clear()
         self.through = 0
 
     async def flush(self) -> None:
-        # The entries and heads are written as the rebuild goes; ~through last: a rebuilt view holds every event up
-        # to where the replay read.
-        if self.rebuilding and self.through:
-            await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": self.through}])
+        # The buckets and heads are written as the rebuild goes, the entries held in memory now; ~through last: a
+        # rebuilt view holds every event up to where the replay read.
+        if self.rebuilding:
+            await self._write_held()
+            if self.through:
+                await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": self.through}])
         self.rebuilding = False
         self.counts.clear()
         self.sealed.clear()
         self.unsealed.clear()
+        self.spilled.clear()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
         if self.through is None:
@@ -179,16 +188,21 @@ class CatchupProjection:
             # complete; then the heads that moved; then the sealed loose entries go; ~through last. After a crash
             # part-way, the events are applied again and the stored entries tell what is already there.
             sealing = {user: range(self.sealed[user], n) for user, n in sealed.items() if n > self.sealed[user]}
-            # A rebuild starts over after a crash: entries sealed in the same batch go straight into their bucket.
-            loose = [d for d in docs if d["number"] >= sealed[d["user"]]] if self.rebuilding else docs
-            for start in range(0, len(loose), _INSERT_CHUNK):
-                await self.collection.insert_many(loose[start : start + _INSERT_CHUNK], ordered=True)
+            # A rebuild starts over after a crash: it holds entries in memory until their bucket is sealed (or
+            # memory runs short, or it ends), so most entries are never written loose, and never deleted.
+            if not self.rebuilding:
+                for start in range(0, len(docs), _INSERT_CHUNK):
+                    await self.collection.insert_many(docs[start : start + _INSERT_CHUNK], ordered=True)
             held = [doc for user in users for doc in self.unsealed.get(user, ())]
             await self._seal(sealing, [*held, *docs])
             await replace_by_id(self.collection, [{"_id": user, "count": sealed[user]} for user in sealing])
             # Sealed entries are read from their bucket: the loose copies go, once the head says they are sealed (a
             # reader that read the head before may still ask for them, and finds the bucket in the same query).
-            await delete_by_id(self.collection, [catchup_entry_id(u, n) for u, span in sealing.items() for n in span])
+            sealed_loose = [catchup_entry_id(u, n) for u, span in sealing.items() for n in span]
+            if self.rebuilding:
+                sealed_loose = [i for i in sealed_loose if i in self.spilled]
+                self.spilled.difference_update(sealed_loose)
+            await delete_by_id(self.collection, sealed_loose)
             if not self.rebuilding:
                 await replace_by_id(self.collection, [{"_id": CATCHUP_THROUGH, "position": through}])
         except BaseException:
@@ -201,9 +215,20 @@ class CatchupProjection:
         self.sealed.update(sealed)
         self.through = through
         self._hold_unsealed(docs, sealed)
+        if self.rebuilding and sum(map(len, self.unsealed.values())) > _REBUILD_HELD_MAX:
+            await self._write_held()
+
+    async def _write_held(self) -> None:
+        """A rebuild writes the entries it holds as loose entries (read back, then deleted, when sealed)."""
+        held = [doc for docs in self.unsealed.values() for doc in docs if doc["_id"] not in self.spilled]
+        held.sort(key=lambda doc: (doc["user"], doc["number"]))
+        for start in range(0, len(held), _INSERT_CHUNK):
+            await self.collection.insert_many(held[start : start + _INSERT_CHUNK], ordered=True)
+        self.spilled.update(doc["_id"] for doc in held)
+        self.unsealed.clear()
 
     def _hold_unsealed(self, written: list[dict[str, Any]], sealed: dict[str, int]) -> None:
-        if len(self.unsealed) > _UNSEALED_USERS_MAX:
+        if len(self.unsealed) > _UNSEALED_USERS_MAX and not self.rebuilding:
             self.unsealed.clear()  # read back from the view when their bucket is complete
         for user in sealed:
             self.unsealed[user] = [doc for doc in self.unsealed.get(user, ()) if doc["number"] >= sealed[user]]

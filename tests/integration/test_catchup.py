@@ -135,20 +135,29 @@ async def view_documents(catalog: ViewCatalog) -> list[dict[str, Any]]:
     return sorted(found, key=lambda d: str(d["_id"]))
 
 
+@pytest.mark.parametrize(("batch", "held_max"), [(1000, 100_000), (5, 100_000), (5, 3)])
 async def test_buckets_are_the_same_however_the_events_come(
-    dbs: tuple[EventStore, ViewCatalog], mongo: AsyncMongoClient[dict[str, Any]], db_name: str
+    dbs: tuple[EventStore, ViewCatalog],
+    mongo: AsyncMongoClient[dict[str, Any]],
+    db_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+    held_max: int,
 ) -> None:
-    """One event at a time (live) or all at once (a replay): the same entries, buckets and heads."""
+    """One event at a time (live) or in batches (a replay, holding entries in memory or writing them when it holds
+    too many): the same entries, buckets and heads."""
     store, live = dbs
     positions = await send(store, 3 * CATCHUP_BUCKET + 7)
     events = await store.at_positions(positions)
     projection = CatchupProjection(live)
     for event in events:
         await projection.apply_batch([event])
+    monkeypatch.setattr("projector.catchup._REBUILD_HELD_MAX", held_max)
     replayed = ViewCatalog(mongo[f"{db_name}_replayed"])
     rebuilt = CatchupProjection(replayed)
     rebuilt.begin_rebuild()
-    await rebuilt.apply_batch(events)
+    for start in range(0, len(events), batch):
+        await rebuilt.apply_batch(events[start : start + batch])
     await rebuilt.flush()
     try:
         assert await view_documents(live) == await view_documents(replayed)
