@@ -28,6 +28,8 @@ from shared.events import Envelope, now
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
+# How often a consumer writes its checkpoint while events flow (see ``ProjectionConsumer.write_checkpoint``).
+CHECKPOINT_SECONDS = 1.0
 PARKED = "parked_events"
 # Back-off between attempts while the database is unreachable.
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
@@ -84,6 +86,10 @@ class ProjectionConsumer:
         # database has refused the batch in hand (None while it answers).
         self.alive_at = time.monotonic()
         self.waiting_since: float | None = None
+        # The highest position applied, and the highest written to the checkpoint (see ``write_checkpoint``).
+        self.applied_through = 0
+        self._checkpointed = 0
+        self._checkpointed_at = 0.0
 
     # -- pause and resume (replay) ------------------------------------------------------------------------------
 
@@ -94,7 +100,7 @@ class ProjectionConsumer:
         """
         self._running.clear()
         async with self._applying:
-            pass
+            await self.write_checkpoint()
         if self._lease is not None:
             self._lease.cancel()
         self._lease = asyncio.get_running_loop().call_later(lease, self._lease_expired)
@@ -157,6 +163,7 @@ class ProjectionConsumer:
                 try:
                     messages = await subscription.fetch(self.batch, timeout=1.0)
                 except TimeoutError:
+                    await self.write_checkpoint()  # idle: the checkpoint catches up with what was applied
                     continue
                 await self._apply_when_running(messages)
                 if len(messages) < self.batch:
@@ -166,6 +173,12 @@ class ProjectionConsumer:
             # Left subscribed, the connection's drain at shutdown waits its full timeout on this subscription.
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._final_checkpoint(), CHECKPOINT_SECONDS)
+
+    async def _final_checkpoint(self) -> None:
+        async with self._applying:
+            await self.write_checkpoint()
 
     async def _start(self) -> None:
         await self.projection.ensure_indexes()
@@ -230,15 +243,30 @@ class ProjectionConsumer:
             await asyncio.gather(*(msg.ack() for msg in in_hand))
             applied = [event for _, event in decoded]
         if applied:
-            highest = max(e.position for e in applied)
-            await self._until_stored(
-                lambda: self.checkpoints.update_one(
-                    {"_id": self.projection.name},
-                    {"$max": {"position": highest}, "$set": {"updated_at": now()}},
-                    upsert=True,
-                ),
-                [],
-            )
+            self.applied_through = max(self.applied_through, *(e.position for e in applied))
+            if time.monotonic() - self._checkpointed_at >= CHECKPOINT_SECONDS:
+                await self.write_checkpoint()
+
+    async def write_checkpoint(self) -> None:
+        """Record how far this projection has applied the log, if that moved since last written.
+
+        Written at most once a second while events flow (five projections writing one after every batch were a
+        tenth of FerretDB's work per message), when the stream goes idle, when paused and when stopping. Only
+        readers of the position wait for it (a replay's hand-over, `parley verify`, status): JetStream's acks, not
+        this, say what is delivered again, and views take an event twice alike."""
+        highest = self.applied_through
+        if highest <= self._checkpointed:
+            return
+        self._checkpointed_at = time.monotonic()
+        await self._until_stored(
+            lambda: self.checkpoints.update_one(
+                {"_id": self.projection.name},
+                {"$max": {"position": highest}, "$set": {"updated_at": now()}},
+                upsert=True,
+            ),
+            [],
+        )
+        self._checkpointed = max(self._checkpointed, highest)
 
     async def handle_one(self, msg: Msg, event: Envelope) -> bool:
         """Apply one event; returns whether it was applied (and acked)."""

@@ -206,3 +206,48 @@ async def subscribed(bus: Bus, durable: str) -> bool:
 
 async def _true_if_async(position: Any, wanted: int) -> bool:
     return int(await position) >= wanted
+
+
+class CountedWrites:
+    """The checkpoints collection, counting the writes to it."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+        self.writes = 0
+
+    async def update_one(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes += 1
+        return await self.collection.update_one(*args, **kwargs)
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.collection.find_one(*args, **kwargs)
+
+
+async def test_the_checkpoint_is_written_once_a_second_and_caught_up_when_idle_or_paused(
+    store: EventStore, bus: Bus, views: Any
+) -> None:
+    projection = Recorded(views, in_memory=True)
+    consumer = ProjectionConsumer(projection, bus, views, linger=0.01)
+    counted = CountedWrites(consumer.checkpoints)
+    consumer.checkpoints = counted  # type: ignore[assignment]
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await eventually(lambda: subscribed(bus, consumer.durable), what="subscribed")
+        published: list[Envelope] = []
+        started = asyncio.get_running_loop().time()
+        for _ in range(20):  # about 20 batches within a second or so
+            published += await publish(store, bus, 1)
+            await asyncio.sleep(0.05)
+        elapsed = asyncio.get_running_loop().time() - started
+        await eventually(lambda: holds(published[-1].id in projection.seen), what="applied")
+        assert counted.writes <= elapsed / consumer_module.CHECKPOINT_SECONDS + 2, (counted.writes, elapsed)
+        # Idle: the checkpoint catches up within a fetch timeout.
+        await eventually(lambda: _true_if_async(checkpoint(views), published[-1].position), what="caught up")
+        # A pause answers the position applied, written first.
+        more = await publish(store, bus, 1)
+        await eventually(lambda: holds(more[0].id in projection.seen), what="applied again")
+        assert await consumer.pause(lease=10.0) == more[0].position
+        consumer.resume()
+    finally:
+        await finish(task, stop)
