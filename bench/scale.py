@@ -10,6 +10,8 @@ the oldest page of the long conversation, a catch-up after the last 100 events, 
 services take to be ready, and the first send in conversations of planned users that the command API has not
 touched since it restarted. Last, the ratio of each figure between the largest and the smallest instance.
 
+Requests are timed through a lean keep-alive client (bench/lean_http.py: httpx's own cost was 2 to 3 ms of a send).
+
 Usage: `.venv/bin/python -m bench.scale [--events 10000,100000] [--million] [--json FILE]`.
 """
 
@@ -34,6 +36,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.common import bench_env, cpu_speed, machine, percentile
+from bench.lean_http import LeanHttp, LeanResponse
 from bench.replay import plan, planned_email, write_log
 from projector.rebuild import replay
 from projector.registry import PROJECTIONS
@@ -168,12 +171,12 @@ def log_in(http: httpx.Client, stack: Stack, user_id: str) -> Client:
     return Client(user_id, response.json()["access_token"])
 
 
-def send(http: httpx.Client, stack: Stack, sender: Client, to: str, text: str) -> httpx.Response:
+def send(http: LeanHttp, stack: Stack, sender: Client, to: str, text: str) -> LeanResponse:
     body = {"to": to, "type": "text", "text": text, "client_msg_id": uuid.uuid4().hex}
     return http.post(f"{stack.url('command')}/api/messages", json=body, headers=sender.headers)
 
 
-def get(http: httpx.Client, stack: Stack, client: Client, path: str, **params: Any) -> httpx.Response:
+def get(http: LeanHttp, stack: Stack, client: Client, path: str, **params: Any) -> LeanResponse:
     return http.get(f"{stack.url('query')}{path}", params=params, headers=client.headers)
 
 
@@ -191,7 +194,7 @@ def sidebar_users(body: Any) -> list[dict[str, Any]]:
     return list(body["users"] if isinstance(body, dict) else body)
 
 
-def populate(http: httpx.Client, stack: Stack, a: Client, b: Client, peers: list[str], long: int) -> None:
+def populate(http: LeanHttp, stack: Stack, a: Client, b: Client, peers: list[str], long: int) -> None:
     """A long conversation between the two clients and one message from the first to each planned peer."""
     for i in range(long):
         sender, receiver = (a, b) if i % 2 == 0 else (b, a)
@@ -209,7 +212,7 @@ def populate(http: httpx.Client, stack: Stack, a: Client, b: Client, peers: list
     wait_for(projected, "the projector to show the clients' messages")
 
 
-def oldest_page_cursor(http: httpx.Client, stack: Stack, a: Client, b: Client) -> Any:
+def oldest_page_cursor(http: LeanHttp, stack: Stack, a: Client, b: Client) -> Any:
     """Follow the history's cursor to the conversation's first page (whatever the cursor looks like)."""
     cursor: Any = None
     while True:
@@ -220,7 +223,7 @@ def oldest_page_cursor(http: httpx.Client, stack: Stack, a: Client, b: Client) -
         cursor = following
 
 
-def caught_up_position(http: httpx.Client, stack: Stack, a: Client, head: int) -> int:
+def caught_up_position(http: LeanHttp, stack: Stack, a: Client, head: int) -> int:
     """The position `GET /api/me` hands out once it has reached the last event the setup appended."""
     position = 0
 
@@ -246,15 +249,15 @@ def disjoint(pairs: list[tuple[str, str]], exclude: set[str]) -> list[tuple[str,
 
 # -- timing ------------------------------------------------------------------------------------------------------
 
-Call = Callable[[], httpx.Response]
+Call = Callable[[], LeanResponse]
 
 
-def timed(call: Call) -> tuple[float, httpx.Response]:
+def timed(call: Call) -> tuple[float, LeanResponse]:
     started = time.perf_counter()
     response = call()
     elapsed = time.perf_counter() - started
     if response.status_code >= 300:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+        raise RuntimeError(f"{response.method} {response.url}: {response.status_code} {response.text}")
     return elapsed, response
 
 
@@ -300,9 +303,7 @@ def start_timed(stack: Stack, timeout: float) -> float:
     return time.perf_counter() - started
 
 
-def measure_reads(
-    http: httpx.Client, stack: Stack, a: Client, b: Client, head: int, how: Sampling
-) -> dict[str, Figure]:
+def measure_reads(http: LeanHttp, stack: Stack, a: Client, b: Client, head: int, how: Sampling) -> dict[str, Figure]:
     figures: dict[str, Figure] = {}
     first = get(http, stack, a, "/api/users")
     figures["sidebar"] = sample(repeat(lambda: get(http, stack, a, "/api/users")), how)
@@ -319,7 +320,12 @@ def measure_reads(
 
 
 def measure_cold_sends(
-    http: httpx.Client, stack: Stack, pairs: list[tuple[str, str]], how: Sampling, ready_timeout: float
+    http: httpx.Client,
+    lean: LeanHttp,
+    stack: Stack,
+    pairs: list[tuple[str, str]],
+    how: Sampling,
+    ready_timeout: float,
 ) -> dict[str, Figure]:
     """Restart the command API, then send once into each of the conversations, none of them touched since."""
     senders = [log_in(http, stack, x) for x, _ in pairs]
@@ -330,7 +336,7 @@ def measure_cold_sends(
     stack.wait_ready("command", timeout=ready_timeout)
     restart = Figure([time.perf_counter() - started])
     calls = (
-        (lambda sender=sender, to=to: send(http, stack, sender, to, "back after the restart"))
+        (lambda sender=sender, to=to: send(lean, stack, sender, to, "back after the restart"))
         for sender, (_, to) in zip(senders, pairs, strict=True)
     )
     # The first send after the restart is reported alone: it pays for whatever the process puts off until then.
@@ -371,20 +377,21 @@ def run_size(total: int, args: argparse.Namespace, how: Sampling) -> Result:
         stack = Stack(Infra(ferretdb=ferret, nats=nats, workdir=workdir), nats, name=name, extra_env=bench_env())
         ready = Figure([start_timed(stack, args.ready_timeout)])
         print(f"  services ready in {ready.samples[0]:.1f} s; setting up the clients...", flush=True)
-        with httpx.Client(timeout=args.request_timeout) as http:
+        # httpx for the setup; the timed requests go through a lean client (bench/lean_http.py says why).
+        with httpx.Client(timeout=args.request_timeout) as http, LeanHttp(timeout=args.request_timeout) as lean:
             a, b = register(http, stack, "a"), register(http, stack, "b")
             peers = made.users[: args.peers]
-            populate(http, stack, a, b, peers, args.long)
-            head = caught_up_position(http, stack, a, total + 2 + args.long + len(peers))
+            populate(lean, stack, a, b, peers, args.long)
+            head = caught_up_position(lean, stack, a, total + 2 + args.long + len(peers))
             print("  timing the reads...", flush=True)
-            figures = measure_reads(http, stack, a, b, head, how)
+            figures = measure_reads(lean, stack, a, b, head, how)
             for _ in range(args.ready_runs - 1):
                 stack.stop()
                 ready.samples.append(start_timed(stack, args.ready_timeout))
             figures["ready"] = ready
             print("  timing the first sends after a restart of the command API...", flush=True)
             pairs = disjoint(made.conversations, set(peers))[: how.samples]
-            figures |= measure_cold_sends(http, stack, pairs, how, args.ready_timeout)
+            figures |= measure_cold_sends(http, lean, stack, pairs, how, args.ready_timeout)
         return Result(total, len(made.users), len(made.conversations), build, disk, figures, speed)
     finally:
         if stack is not None:
