@@ -173,12 +173,11 @@ class ProjectionConsumer:
             # Left subscribed, the connection's drain at shutdown waits its full timeout on this subscription.
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+            # The last applied position, if the database answers soon (asyncio.timeout, not wait_for: see
+            # shared/waiting.py).
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._final_checkpoint(), CHECKPOINT_SECONDS)
-
-    async def _final_checkpoint(self) -> None:
-        async with self._applying:
-            await self.write_checkpoint()
+                async with asyncio.timeout(CHECKPOINT_SECONDS), self._applying:
+                    await self.write_checkpoint()
 
     async def _start(self) -> None:
         await self.projection.ensure_indexes()
