@@ -131,7 +131,7 @@ async def build_instance(url: str, name: str, events: list[tuple[NewEvent, int]]
         store = EventStore(client[settings.mongodb_db])
         await store.ensure_indexes()
         wrote = await write_log(store, events)
-        await store.remember_head(len(events))  # what the outbox relay keeps, a moment behind the head
+        await store.mark_published(len(events))  # what the outbox relay keeps, a moment behind the head
         started = time.perf_counter()
         # The replay of `parley replay --model all`, with no projector running (none to hold).
         await replay(store, client[settings.views_db], None, list(PROJECTIONS), drop_after=0)

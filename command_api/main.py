@@ -47,6 +47,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         await store.catch_up_index()
         bus = Bus(settings, name=settings.service_name)
         outbox = Outbox(store, bus)
+        await outbox.start()
         recorder = Recorder(store, outbox)
         app.state.sessions = Sessions(db, recorder, revocations)
         start_following(bus, revocations)
@@ -62,7 +63,6 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         )
         await presence.start()
         bus.start()
-        outbox.start()
         app.state.mongo = client
         app.state.bus = bus
         app.state.store = store

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shared.audit import find_user_id
 from shared.bus import Bus, BusUnavailable
-from shared.event_store import EventStore, outbox_entry_id
+from shared.event_store import EventStore
 from shared.events import AdminGranted, AdminRevoked, Envelope, NewEvent
 from shared.settings import Settings
 
@@ -77,5 +77,4 @@ async def publish(settings: Settings, store: EventStore, event: Envelope) -> boo
         return False
     finally:
         await bus.close()
-    await store.clear_outbox([outbox_entry_id(event.position, event.id)])
     return True

@@ -201,7 +201,7 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         head = await ctx.store.last_position()
         marks = {doc["_id"]: doc async for doc in ctx.views["checkpoints"].find()}
         parked = {name: await ctx.views["parked_events"].count_documents({"projection": name}) for name in PROJECTIONS}
-        outbox = await ctx.store.outbox.count_documents({})
+        waiting = head - await ctx.store.published_mark()
         pending: dict[str, int | None] = {}
         if ctx.control is not None:
             js = ctx.control.nc.jetstream(timeout=5)
@@ -211,7 +211,7 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
                     pending[name] = (info.num_pending or 0) + (info.num_ack_pending or 0)
                 except Exception:
                     pending[name] = None
-    print(f"events: {total} (log head at position {head}; {outbox} waiting in the outbox to be published)")
+    print(f"events: {total} (log head at position {head}; {waiting} past the published mark, waiting to be published)")
     output.table(by_type, ("type", "count"), sys.stdout)
     print()
     rows = []

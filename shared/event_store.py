@@ -38,7 +38,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from shared.breaker import DatabaseBreaker
 from shared.events import Envelope, NewEvent, position_id
-from shared.mongo import delete_by_id, find_by_id
+from shared.mongo import find_by_id
 from shared.stream_index import StreamIndex, is_command_key
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,10 @@ T = TypeVar("T")
 
 EVENTS = "events"
 META = "event_meta"
-OUTBOX = "outbox"
+# Where a version before the published mark kept one entry per unpublished event (read once, then dropped).
+LEGACY_OUTBOX = "outbox"
+# The meta document of the published mark.
+_PUBLISHED = "head"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
 _CHECKPOINT_SECONDS = 1.0
@@ -55,11 +58,6 @@ _CHECKPOINT_SECONDS = 1.0
 _PROBE = 32
 # Read-ahead versions kept at most (each is taken by the command that asked for it, right after).
 _PREFETCH_MAX = 10_000
-
-
-def outbox_entry_id(position: int, event_id: str) -> str:
-    """Unique per attempt: two processes trying one position never collide here, only in ``events``."""
-    return f"{position_id(position)}:{event_id}"
 
 
 class ConcurrencyError(Exception):
@@ -137,7 +135,7 @@ class EventStore:
         self.events = db[EVENTS]
         self.index = StreamIndex(db)
         self.meta = db[META]
-        self.outbox = db[OUTBOX]
+        self.legacy_outbox = db[LEGACY_OUTBOX]
         # Appends from one process are written in batches by one flusher at a time, so they never race each other
         # for a position; races with other processes are settled by the unique _id.
         self._queue: list[_Pending] = []
@@ -237,8 +235,8 @@ class EventStore:
     async def _flush(self, batch: list[_Pending]) -> None:
         """Group commit: write every queued append at once, at consecutive positions.
 
-        One insert for the batch's outbox entries and one (ordered) for its events, instead of two per event: the
-        log takes many more appends per second, and under load each waits less. An insert refused part-way
+        One (ordered) insert for the batch's events and one write of their index entries, instead of two per event:
+        the log takes many more appends per second, and under load each waits less. An insert refused part-way
         leaves the events before it written; the refused one is explained (a retry, a conflict, or a position
         another process took) and the rest go round again.
         """
@@ -252,19 +250,8 @@ class EventStore:
             for offset, item in enumerate(batch):
                 position = first + offset
                 item.doc.update(_id=position_id(position), position=position)
-            # Outbox entries go first, so an appended event always has one (an entry whose event never made it
-            # is dropped by the relay).
-            entries = [
-                {
-                    "_id": outbox_entry_id(i.doc["position"], i.new.id),
-                    "position": i.doc["position"],
-                    "at": i.new.occurred_at,
-                }
-                for i in batch
-            ]
             try:
                 async with self._write_lock:
-                    await self.outbox.insert_many(entries)
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
                     self._last_position = first + len(batch) - 1
                     # Indexed before the appenders hear of it: a 201 means any process can find the event by its
@@ -281,7 +268,6 @@ class EventStore:
                     await self._index([item.doc for item in batch[:failed]])
                 for item in batch[:failed]:
                     item.outcome.set_result(None)
-                await delete_by_id(self.outbox, [e["_id"] for e in entries[failed:]])
                 refused, batch = batch[failed], batch[failed + 1 :]
                 try:
                     existing = await self._explain_conflict(
@@ -601,24 +587,42 @@ class EventStore:
         return sum([int(doc.get("count", 0)) async for doc in cursor])
 
     async def reached_position(self) -> int:
-        """A position the log is known to have reached: the hint in ``meta`` (kept by the outbox a moment behind
+        """A position the log is known to have reached: the outbox's published mark in ``meta`` (a moment behind
         the head), without the query past it. Enough wherever a lower bound will do, such as where a client starts
-        catching up from; on FerretDB the query past the hint reads the whole log."""
-        hint = await self.meta.find_one({"_id": "head"})
-        return int(hint["position"]) if hint else 0
+        catching up from; on FerretDB the query past the mark reads the whole log."""
+        return await self.published_mark()
 
     async def last_position(self) -> int:
-        """The head of the log: probed forward by ``_id`` from the highest of the hints (the outbox's in ``meta``,
-        the index's checkpoint), so it reads only the few positions past them."""
+        """The head of the log: probed forward by ``_id`` from the highest of the hints (the published mark, the
+        index's checkpoint), so it reads only the few positions past them."""
         hint, indexed = await asyncio.gather(self.reached_position(), self.index.checkpoint())
         return await self.probe_head(max(hint, indexed or 0))
 
-    async def remember_head(self, position: int) -> None:
-        """Move the head hint forward (a hint only: readers look past it)."""
-        async with self._write_lock:
-            await self.meta.replace_one({"_id": "head"}, {"_id": "head", "position": position}, upsert=True)
+    # -- the published mark (shared/outbox.py) ------------------------------------------------------------------
 
-    async def clear_outbox(self, entry_ids: Sequence[str]) -> None:
-        """Drop the outbox entries of published events."""
+    async def published_mark(self) -> int:
+        """Every event through this position has been published to the bus (0: none known)."""
+        doc = await self.meta.find_one({"_id": _PUBLISHED})
+        return int(doc["position"]) if doc else 0
+
+    async def mark_published(self, position: int) -> None:
+        """Move the published mark forward to ``position`` (never back: several processes move it)."""
         async with self._write_lock:
-            await delete_by_id(self.outbox, entry_ids)
+            await self.meta.update_one({"_id": _PUBLISHED}, {"$max": {"position": position}}, upsert=True)
+
+    async def open_published_mark(self) -> int:
+        """The published mark, set first on a log that has none, and taken back to the oldest event a version
+        before the mark left unpublished (its outbox entries, read once; the collection is then dropped)."""
+        stored = await self.meta.find_one({"_id": _PUBLISHED})
+        waiting = [int(doc["position"]) async for doc in self.legacy_outbox.find({}, projection={"position": True})]
+        if stored is not None and not waiting:
+            return int(stored["position"])
+        # Without a mark, every event in the log was published: the entries were the only record of any that was not.
+        mark = min(waiting) - 1 if waiting else await self.last_position()
+        async with self._write_lock:
+            # A replace, not $max: the mark of a version before it is the newest published event, not a bound.
+            await self.meta.replace_one({"_id": _PUBLISHED}, {"_id": _PUBLISHED, "position": mark}, upsert=True)
+        if waiting:
+            await self.legacy_outbox.drop()
+            log.info("outbox entries taken over by the published mark", extra={"waiting": len(waiting), "mark": mark})
+        return mark

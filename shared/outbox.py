@@ -1,13 +1,21 @@
 """The outbox relay: every appended event reaches the bus, in position order, even across a NATS outage.
 
-The store writes an outbox entry (in the small ``outbox`` collection) before each event. After the append, the
-command side hands the event to ``Outbox.publish`` and answers: the event is in the log, and its entry gets it
-published whatever happens, so no answer waits for the bus. While the bus works and nothing is waiting, one task
+The log is its own outbox. A mark in the log's ``meta`` collection says through which position every event has been
+published; the events past it are the ones waiting. So an append writes nothing for the relay: an outbox entry
+per append (an insert before the event, a delete after its publish) had been a third of the database's work on a
+send, and one of its three round trips.
+
+After an append the command side hands the event to ``Outbox.publish`` and answers: the event is in the log past
+the mark, so it gets published whatever happens, and no answer waits for the bus. While the bus works, one task
 publishes the handed events at once (those handed together are sent together, in order, and their acks awaited
-together), and their entries are deleted in the background. When a publish fails, the outbox switches to catch-up
-mode: new events are left to a single relay loop that publishes every waiting entry's event in position order until
-none is left. The same loop, every few seconds, picks up entries a crashed process left behind. Duplicates are
-harmless: ``Nats-Msg-Id`` dedupes and consumers are idempotent.
+together) and remembers their positions. A relay pass, every second or when woken, walks the log from the mark by
+``_id`` (positions are gapless): positions this process saw acknowledged need no read; any other event (appended by
+another process, or left behind by a crashed one) is published once a pass has seen it wait ``sweep_grace`` for
+its own writer. The mark then moves past what is published, never past an event that is not. When a publish
+fails, the outbox switches to catch-up mode: new events are left to the relay, which publishes every event past
+the mark in position order until none is left. Duplicates are harmless: ``Nats-Msg-Id`` dedupes and consumers are
+idempotent. With several command API processes, each also publishes the others' events after the grace (deduped
+by JetStream): the cost of needing no per-append write.
 """
 
 from __future__ import annotations
@@ -15,17 +23,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 from shared.bus import PUBLISH_TIMEOUT_SECONDS, Bus, BusUnavailable
-from shared.event_store import EventStore, outbox_entry_id
-from shared.events import Envelope, now
+from shared.event_store import EventStore
+from shared.events import Envelope
 from shared.waiting import stop_tasks, woken
 
 log = logging.getLogger(__name__)
 
-# How often published entries are deleted (a crash meanwhile only means they are published again, and deduped).
-CLEANUP_SECONDS = 0.25
+# Positions a relay pass reads by _id at once.
+RELAY_CHUNK = 100
 
 
 class Outbox:
@@ -34,29 +43,35 @@ class Outbox:
         store: EventStore,
         bus: Bus,
         *,
-        sweep_interval: float = 2.0,
+        sweep_interval: float = 1.0,
         sweep_grace: timedelta = timedelta(seconds=5),
     ) -> None:
         self.store = store
         self.bus = bus
         self.sweep_interval = sweep_interval
-        self.sweep_grace = sweep_grace
+        self.sweep_grace = sweep_grace.total_seconds()
         self.catching_up = True  # until the first pass proves nothing is waiting
-        self._done: list[str] = []
-        self._head = 0
+        # Every event through this position is published (the stored mark, or ahead of it until the next save).
+        self.mark = 0
+        self._saved_mark = 0
+        # Positions past the mark that this process saw acknowledged by the bus.
+        self._acked: set[int] = set()
+        # Positions past the mark not acknowledged here: when a pass first found them (monotonic seconds).
+        self._seen: dict[int, float] = {}
         self._wake = asyncio.Event()
-        self._done_wake = asyncio.Event()
         # Events handed over by commands, waiting for the live publisher.
         self._live: list[Envelope] = []
         self._live_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         bus.on_ready.append(self._on_bus_ready)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Load the published mark (set on a log that has none) and start relaying. Before this process appends
+        anything: an event it appends must be past the mark it starts from."""
+        self.mark = self._saved_mark = await self.store.open_published_mark()
         self._wake.set()
         self._tasks = [
             asyncio.create_task(self._relay_loop(), name="outbox-relay"),
-            asyncio.create_task(self._cleanup_loop(), name="outbox-cleanup"),
             asyncio.create_task(self._live_loop(), name="outbox-live"),
         ]
 
@@ -67,7 +82,9 @@ class Outbox:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                     await self._publish_live()
-        await self._flush_done()
+        self._advance_over_acked()
+        with contextlib.suppress(Exception):  # the database is away: the next start publishes these again
+            await self._save_mark()
 
     def publish(self, event: Envelope) -> None:
         """Hand over a freshly appended event for publishing, or leave it to the relay; returns at once."""
@@ -91,21 +108,16 @@ class Outbox:
         failed: BaseException | None = None
         for event, result in zip(batch, results, strict=True):
             if result is None:
-                self._published(event)
+                self._acked.add(event.position)
             else:
-                # The bus, or anything unforeseen: this task must live on, and the relay has every entry.
+                # The bus, or anything unforeseen: this task must live on, and the relay finds every event.
                 failed = result
         if failed is not None and not self.catching_up:
-            # The rest is left to the relay: their entries are there, and it publishes them in position order.
+            # The rest is left to the relay: it publishes every event past the mark in position order.
             log.warning("publish failed, outbox catching up", extra={"error": repr(failed)})
             self.catching_up = True
             self._live = []
             self._wake.set()
-
-    def _published(self, event: Envelope) -> None:
-        self._done.append(outbox_entry_id(event.position, event.id))
-        self._head = max(self._head, event.position)
-        self._done_wake.set()
 
     async def _on_bus_ready(self) -> None:
         self._wake.set()
@@ -122,60 +134,57 @@ class Outbox:
                 log.exception("outbox relay pass failed; retrying")
 
     async def drain(self, *, everything: bool = True) -> int:
-        """Publish the events of waiting entries in order. Returns how many were published.
+        """Publish the waiting events in position order and move the mark past them. Returns how many were
+        published.
 
-        When woken (catch-up mode, bus back) every entry is ours; a periodic sweep only takes entries old enough
-        that no request handler is still publishing them.
+        When woken (start, catch-up mode, bus back) every waiting event is taken; a periodic pass takes only
+        events that have waited the grace for the process that appended them.
         """
         take_all = everything or self.catching_up
-        cutoff = now() - self.sweep_grace
-        entries = [
-            entry async for entry in self.store.outbox.find({}).sort("_id", 1) if take_all or entry["at"] < cutoff
-        ]
-        entries = [e for e in entries if e["_id"] not in self._done]
+        self.mark = max(self.mark, await self.store.published_mark())
         published = 0
-        if entries:
-            waiting = {int(e["position"]) for e in entries}
-            # Read by _id, one position at a time: a range of positions would read the whole log on FerretDB.
-            found = {event.position: event for event in await self.store.at_positions(waiting)}
-            entry_ids = {e["_id"] for e in entries}
-            for position in sorted(waiting):
-                event = found.get(position)
-                if event is None or outbox_entry_id(position, event.id) not in entry_ids:
-                    continue  # its insert is still in flight, or lost (dropped below once stale)
-                try:
-                    await self.bus.publish(event)
-                except BusUnavailable:
-                    self.catching_up = True
-                    return published
-                published += 1
-                self._published(event)
-            published_ids = {outbox_entry_id(p, ev.id) for p, ev in found.items()}
-            stale = [e["_id"] for e in entries if e["_id"] not in published_ids and e["at"] < cutoff]
-            if stale:
-                await self.store.clear_outbox(stale)
-            log.info("outbox relayed events", extra={"count": published})
+        try:
+            while True:
+                self._advance_over_acked()
+                start = self.mark + 1
+                wanted = [p for p in range(start, start + RELAY_CHUNK) if p not in self._acked]
+                found = {event.position: event for event in await self.store.at_positions(wanted)}
+                clock = time.monotonic()
+                for position in range(start, start + RELAY_CHUNK):
+                    if position in self._acked:
+                        self.mark = position
+                        continue
+                    event = found.get(position)
+                    if event is None:
+                        break  # the head of the log (or an append still in flight there)
+                    if not take_all and clock - self._seen.setdefault(position, clock) < self.sweep_grace:
+                        break  # its own writer may still be publishing it
+                    try:
+                        await self.bus.publish(event)
+                    except BusUnavailable:
+                        self.catching_up = True
+                        return published
+                    published += 1
+                    self.mark = position
+                else:
+                    continue  # the whole chunk is published: read on
+                break
+        finally:
+            await self._save_mark()
+            if published:
+                log.info("outbox relayed events", extra={"count": published, "through": self.mark})
         if self.catching_up and self.bus.ready:
             self.catching_up = False
             log.info("outbox live")
         return published
 
-    async def _cleanup_loop(self) -> None:
-        while True:
-            await self._done_wake.wait()
-            self._done_wake.clear()
-            # One delete for many publishes: each scans the outbox on FerretDB and holds this process's writes back.
-            await asyncio.sleep(CLEANUP_SECONDS)
-            try:
-                await self._flush_done()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # Entries left behind are only published again (and deduped); nothing is lost.
-                log.exception("could not clear outbox entries")
+    def _advance_over_acked(self) -> None:
+        while self.mark + 1 in self._acked:
+            self.mark += 1
 
-    async def _flush_done(self) -> None:
-        done, self._done = self._done, []
-        if done:
-            await self.store.clear_outbox(done)
-            await self.store.remember_head(self._head)
+    async def _save_mark(self) -> None:
+        self._acked = {p for p in self._acked if p > self.mark}
+        self._seen = {p: t for p, t in self._seen.items() if p > self.mark}
+        if self.mark > self._saved_mark:
+            await self.store.mark_published(self.mark)
+            self._saved_mark = self.mark

@@ -38,7 +38,7 @@ from tests.support import Infra
 # Collections that stay small whatever the age of the instance (entries deleted once done, or one per online
 # person or node): reading them whole is fine.
 BOUNDED_BY_DESIGN = {
-    "outbox",
+    "outbox",  # a version before the published mark: read once at start, then dropped
     "presence_sessions",
     "presence_nodes",
     "login_failures",
