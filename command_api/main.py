@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from command_api.sessions import Sessions
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
 from command_api.uploads import FRAMING_ALLOWANCE
+from shared.auth import create_access_token
 from shared.breaker import DatabaseBreaker
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
@@ -30,7 +32,10 @@ from shared.mongo import create_client, ping
 from shared.outbox import Outbox
 from shared.sessions import Revocations, start_following
 from shared.storage import DiskStorage
+from shared.warm_up import warm_up
 from shared.web import HealthCheck, error_body, health_router, install_common
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: CommandSettings | None = None) -> FastAPI:
@@ -87,6 +92,7 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
         )
         app.state.storage = DiskStorage(settings.media_dir)
         app.state.image_slots = asyncio.Semaphore(settings.image_workers)
+        await _warm_up_send(app, settings)
         freeze_startup_objects()
         try:
             yield
@@ -137,3 +143,16 @@ def _health_checks(request: Request) -> Mapping[str, HealthCheck]:
             raise ConnectionError("NATS not connected")
 
     return {"mongodb": lambda: ping(state.mongo), "nats": nats, "sessions": state.revocations.health}
+
+
+# Ids no user can have (new_id() makes hex ones): the warm-up send is answered 404 and writes nothing.
+WARM_UP_SENDER, WARM_UP_RECIPIENT = "warm-up-sender", "warm-up-nobody"
+
+
+async def _warm_up_send(app: FastAPI, settings: CommandSettings) -> None:
+    """One send through the whole stack before the service listens (shared/warm_up.py says why)."""
+    token = create_access_token(WARM_UP_SENDER, secret=settings.jwt_secret.get_secret_value(), ttl_seconds=60)
+    body = {"to": WARM_UP_RECIPIENT, "type": "text", "text": "warm-up", "client_msg_id": "warm-up"}
+    status = await warm_up(app, "POST", "/api/messages", headers={"Authorization": f"Bearer {token}"}, body=body)
+    if status != 404:
+        log.warning("the warm-up send was not answered 404", extra={"status": status})
