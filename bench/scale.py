@@ -7,8 +7,9 @@ then every read model rebuilt by the replay of `parley replay --model all`. Ferr
 get a long conversation with each other and a short one with a few planned users; then, one request at a time
 after a warm-up, the benchmark times the sidebar (and a search by name where the server pages it), the newest and
 the oldest page of the long conversation, a catch-up after the last 100 events, `GET /api/me`, how long the
-services take to be ready, and the first send in conversations of planned users that the command API has not
-touched since it restarted. Last, the ratio of each figure between the largest and the smallest instance.
+services take to be ready, and, after each of a few restarts of the command API (`--restarts`, 5), the first send
+and the next ones in conversations of planned users that it has not touched since it started. Last, the ratio of
+each figure between the largest and the smallest instance.
 
 Requests are timed through a lean keep-alive client (bench/lean_http.py: httpx's own cost was 2 to 3 ms of a send).
 
@@ -328,23 +329,31 @@ def measure_cold_sends(
     pairs: list[tuple[str, str]],
     how: Sampling,
     ready_timeout: float,
+    restarts: int,
 ) -> dict[str, Figure]:
-    """Restart the command API, then send once into each of the conversations, none of them touched since."""
+    """Restart the command API ``restarts`` times; after each, send once into each of a share of the conversations,
+    none of them touched since any start."""
     senders = [log_in(http, stack, x) for x, _ in pairs]
-    command = stack.process("command")
-    command.stop()
-    started = time.perf_counter()
-    command.start()
-    stack.wait_ready("command", timeout=ready_timeout)
-    restart = Figure([time.perf_counter() - started])
-    calls = (
+    calls = [
         (lambda sender=sender, to=to: send(lean, stack, sender, to, "back after the restart"))
         for sender, (_, to) in zip(senders, pairs, strict=True)
-    )
-    # The first send after the restart is reported alone: it pays for whatever the process puts off until then.
-    call = next(calls, None)
-    first = Figure([timed(call)[0]] if call is not None else [])
-    sends = sample(calls, how, warmup=0)
+    ]
+    command = stack.process("command")
+    restart, first, sends = Figure(), Figure(), Figure()
+    share = max(1, len(calls) // restarts)
+    for round_ in range(restarts):
+        mine = iter(calls[round_ * share : (round_ + 1) * share])
+        call = next(mine, None)
+        if call is None:
+            break
+        command.stop()
+        started = time.perf_counter()
+        command.start()
+        stack.wait_ready("command", timeout=ready_timeout)
+        restart.samples.append(time.perf_counter() - started)
+        # The first send after a restart is reported apart: it pays for whatever the process puts off until then.
+        first.samples.append(timed(call)[0])
+        sends.samples += sample(mine, how, warmup=0).samples
     return {"command_restart": restart, "first_send": first, "cold_send": sends}
 
 
@@ -393,7 +402,7 @@ def run_size(total: int, args: argparse.Namespace, how: Sampling) -> Result:
             figures["ready"] = ready
             print("  timing the first sends after a restart of the command API...", flush=True)
             pairs = disjoint(made.conversations, set(peers))[: how.samples]
-            figures |= measure_cold_sends(http, lean, stack, pairs, how, args.ready_timeout)
+            figures |= measure_cold_sends(http, lean, stack, pairs, how, args.ready_timeout, args.restarts)
         return Result(total, len(made.users), len(made.conversations), build, disk, figures, speed)
     finally:
         if stack is not None:
@@ -414,7 +423,7 @@ ROWS = [
     ("history_newest", "`GET /api/conversations/{peer}/messages` (newest page)"),
     ("history_deep", "the same, oldest page of a long conversation (`before=`)"),
     ("sync", "`GET /api/sync?after=<head - 100>`"),
-    ("first_send", "first `POST /api/messages` after a restart of the command API"),
+    ("first_send", "the first `POST /api/messages` after each restart of the command API"),
     ("cold_send", "the next sends, each into another conversation untouched since the restart"),
     ("me", "`GET /api/me`"),
     ("ready", "the four services ready after start"),
@@ -502,6 +511,7 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=300, help="messages in the clients' long conversation")
     parser.add_argument("--peers", type=int, default=3, help="planned users the first client writes to")
     parser.add_argument("--ready-runs", type=int, default=3, help="starts of the four services timed")
+    parser.add_argument("--restarts", type=int, default=5, help="restarts of the command API, each with a first send")
     parser.add_argument("--ready-timeout", type=float, default=600.0)
     parser.add_argument("--request-timeout", type=float, default=600.0)
     parser.add_argument("--keep", action="store_true", help="keep each instance's files (printed)")

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 USERS = "users"
 # Every user's name, in a fixed number of chunks, for the query API's directory (sidebar paging and search).
 DIRECTORY = "directory"
-# Conversation history: one document per message, its id computed from the conversation and seq.
+# Conversation history: one document per message, its id computed from the conversation and seq; each complete run
+# of ``HISTORY_BUCKET`` messages is sealed into one document (see projector/messages.py).
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
 # Per owner: every peer they have a conversation with, most recent activity first (the sidebar's first part).
@@ -49,6 +50,10 @@ DIRECTORY_VERSIONS = "~versions"
 # most this far behind the count). A catch-up reads the buckets below the head and the few entries past it.
 CATCHUP_BUCKET = 16
 CATCHUP_THROUGH = "~through"
+# A conversation's messages from seq ``bucket * HISTORY_BUCKET + 1`` to ``(bucket + 1) * HISTORY_BUCKET``, once all
+# there, are one bucket document and no longer loose ones: a history page of 50 reads four buckets and the few
+# newest messages past them, not 50 documents.
+HISTORY_BUCKET = 16
 
 CATALOG = "view_catalog"
 # How often readers look at the catalog; a replaced collection is kept a few of these before it is dropped.
@@ -103,6 +108,16 @@ def summary_id(owner_id: str, peer_id: str) -> str:
 def history_id(conversation_id: str, seq: int) -> str:
     """A message of the history: written once (an insert), found by its conversation and seq."""
     return f"{conversation_id}|{seq:010d}"
+
+
+def history_bucket(seq: int) -> int:
+    """The bucket holding the message of this seq (seqs start at 1)."""
+    return (seq - 1) // HISTORY_BUCKET
+
+
+def history_bucket_id(conversation_id: str, bucket: int) -> str:
+    """The sealed messages of ``bucket`` (see ``history_bucket``): written once, when the last of them is there."""
+    return f"{conversation_id}|b{bucket:010d}"
 
 
 def directory_chunk(user_id: str) -> int:

@@ -5,14 +5,24 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
+from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, SignerDep, ViewsDep
 from shared.conversations import conversation_id, unpacked
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut
-from shared.views import CONVERSATIONS, MESSAGES, USERS, history_id, summary_id
+from shared.views import (
+    CONVERSATIONS,
+    MESSAGES,
+    USERS,
+    history_bucket,
+    history_bucket_id,
+    history_id,
+    summary_id,
+)
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 # Above any seq a conversation can reach; larger cursors are refused (422) rather than overflow the database.
@@ -48,8 +58,7 @@ async def history(
     messages = views[MESSAGES]
 
     async def read(seqs: range) -> dict[int, dict[str, Any]]:
-        found = await find_by_id(messages, [history_id(conversation, seq) for seq in seqs])
-        return {int(doc["seq"]): doc for doc in found.values()}
+        return await read_history(messages, conversation, seqs)
 
     summary_read = views[CONVERSATIONS].find_one({"_id": summary_id(user_id, peer_id)})
     if before is None:
@@ -80,8 +89,31 @@ async def history(
     page = [by_seq[seq] for seq in range(start, top + 1) if seq in by_seq]
     return HistoryPage.model_validate(
         {
-            "messages": [signer.message(unpacked(d["message"])) for d in page],
+            "messages": [signer.message(m) for m in page],
             "next_before": start if start > 1 else None,
             "peer_read_seq": summary["peer_read_seq"] if summary else 0,
         }
     )
+
+
+async def read_history(
+    messages: AsyncCollection[dict[str, Any]], conversation: str, seqs: range
+) -> dict[int, dict[str, Any]]:
+    """The messages of these seqs that are in the view, by seq (with the rest of the buckets holding them).
+
+    One query asks for the buckets holding the seqs and for every seq's loose document: the projector inserts a
+    bucket before it deletes its loose messages, so each message is found before, during and after its seal."""
+    if not seqs:
+        return {}
+    buckets = range(history_bucket(seqs.start), history_bucket(seqs[-1]) + 1)
+    found = await find_by_id(
+        messages,
+        [history_bucket_id(conversation, b) for b in buckets] + [history_id(conversation, seq) for seq in seqs],
+    )
+    by_seq: dict[int, dict[str, Any]] = {}
+    for bucket in buckets:
+        doc = found.pop(history_bucket_id(conversation, bucket), None)
+        if doc is not None:
+            by_seq.update((int(m["seq"]), m) for m in orjson.loads(doc["messages"]))
+    by_seq.update((int(doc["seq"]), unpacked(doc["message"])) for doc in found.values())
+    return by_seq

@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from projector.registry import PROJECTIONS
-from shared.views import META_PREFIX, MODELS, ViewCatalog
+from shared.views import HISTORY_BUCKET, META_PREFIX, MODELS, ViewCatalog
 from tests import media_samples as samples
 from tests.support import Infra, Stack, bearer, eventually, parley, register, send_text, sidebar
 
@@ -109,7 +109,10 @@ async def test_replay_rebuilds_views_equal_to_the_live_ones(http: httpx.AsyncCli
     await traffic(http, stack)  # 15 pairs x 40 messages, receipts, media: about 650 events
     await caught_up(db, stack)
     before = await snapshot(db, stack)
-    assert len(before["messages"]) >= 600
+    # 15 pairs x 40 messages: two buckets of 16 and 8 loose messages each, and the image.
+    sealed = [d for d in before["messages"].values() if "|b" in d["_id"]]
+    assert len(sealed) == 30 and len(before["messages"]) == 30 + 15 * 8 + 1
+    assert all(len(orjson.loads(d["messages"])) == HISTORY_BUCKET for d in sealed)
 
     status, out, err = await parley(stack, "replay", "--model", "all")
     assert status == 0, out + err
