@@ -1,15 +1,16 @@
 """Scale benchmark (issue 11): what each request a client makes costs on a grown instance.
 
-For each size (10,000 and 100,000 events by default; `--million` adds 1,000,000) an instance is built: a log
-written through the event store from `bench.replay`'s `plan()` (total // 100 users, twice as many conversations),
-then every read model rebuilt by the replay of `parley replay --model all`. FerretDB is restarted on that data
-(its size on disk is taken meanwhile) and the four services are started on it. Two clients registered over HTTP
-get a long conversation with each other and a short one with a few planned users; then, one request at a time
-after a warm-up, the benchmark times the sidebar (and a search by name where the server pages it), the newest and
-the oldest page of the long conversation, a catch-up after the last 100 events, `GET /api/me`, how long the
-services take to be ready, and, after each of a few restarts of the command API (`--restarts`, 5), the first send
-and the next ones in conversations of planned users that it has not touched since it started. Last, the ratio of
-each figure between the largest and the smallest instance.
+For each size (10,000 and 100,000 events by default; `--million` adds 1,000,000) an instance is built: a log written
+through the event store from `bench.replay`'s `plan()` (total // 100 users, twice as many conversations), then every
+read model rebuilt by the replay of `parley replay --model all`. FerretDB is restarted on that data (its size on
+disk is taken meanwhile). Once every size is built, all of them are started at once, the four services on each. Two
+clients registered over HTTP get a long conversation with each other and a short one with a few planned users on
+each instance; then, one request at a time after a warm-up, the sizes in turns (one sample of each per round, the
+order rotating, so that every size meets the same machine), the benchmark times the sidebar (and a search by name
+where the server pages it), the newest and the oldest page of the long conversation, a catch-up after the last 100
+events, `GET /api/me`, how long the services take to be ready, and, after each of a few restarts of the command API
+(`--restarts`, 5), the first send and the next ones in conversations of planned users that it has not touched since
+it started. Last, the ratio of each figure between the largest and the smallest instance.
 
 Requests are timed through a lean keep-alive client (bench/lean_http.py: httpx's own cost was 2 to 3 ms of a send).
 
@@ -30,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import bcrypt
 import httpx
@@ -48,6 +49,7 @@ from tests.support import FerretDB, Infra, NatsServer, Stack, bearer
 
 # Not a secret: every account lives in a throwaway store that is deleted after the run.
 PASSWORD = "scale bench pw"
+T = TypeVar("T")
 SLOW = 1.0  # seconds: a request slower than this is sampled only a few times, so that the run ends
 
 
@@ -273,26 +275,49 @@ def items(body: Any) -> int:
     return 0
 
 
-def sample(calls: Iterator[Call], how: Sampling, *, warmup: int | None = None) -> Figure:
-    """Time the calls one after another: a warm-up, then ``how.samples`` (only ``how.few`` when those take over
-    a second), within the time budget."""
-    for _ in range(how.warmup if warmup is None else warmup):
-        if timed(next(calls))[0] > SLOW:
-            break  # one slow warm-up is warm enough
-    figure = Figure()
+def sample(calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | None = None) -> dict[int, Figure]:
+    """Time the calls of every instance in turns, one of each per round, the order rotating: each size meets the
+    same machine, whose speed drifts by half within minutes here, and the ratio between sizes is the point. After a
+    warm-up, ``how.samples`` of each (only ``how.few`` of a size whose first ones take over a second), within the
+    time budget."""
+    for sized in calls.values():
+        for _ in range(how.warmup if warmup is None else warmup):
+            if timed(next(sized))[0] > SLOW:
+                break  # one slow warm-up is warm enough
+    figures = {size: Figure() for size in calls}
+    active = list(calls)
     started = time.monotonic()
-    for call in calls:
-        done = len(figure.samples)
+    turn = 0
+    while active:
+        done = min(len(figures[size].samples) for size in active)
         if done >= how.samples or (done and time.monotonic() - started > how.budget):
             break
-        # Decided on the first few samples alone, so that a request near the threshold is not cut off at random.
-        if done >= how.few and statistics.median(figure.samples[: how.few]) > SLOW:
-            break
-        elapsed, response = timed(call)
-        figure.samples.append(elapsed)
-        figure.answer_bytes = len(response.content)
-        figure.answer_items = items(response.json()) if response.content else 0
-    return figure
+        turn += 1
+        for size in rotated(active, turn):
+            figure = figures[size]
+            # Decided on the first few samples alone, so that a request near the threshold is not cut off at random.
+            if len(figure.samples) >= how.few and statistics.median(figure.samples[: how.few]) > SLOW:
+                active.remove(size)
+                continue
+            call = next(calls[size], None)
+            if call is None:
+                active.remove(size)
+                continue
+            elapsed, response = timed(call)
+            figure.samples.append(elapsed)
+            figure.answer_bytes = len(response.content)
+            figure.answer_items = items(response.json()) if response.content else 0
+    return figures
+
+
+def rotated(items: list[T], turn: int) -> list[T]:
+    """The items (sizes, instances), starting at another one each turn: none is always timed first."""
+    shift = turn % len(items) if items else 0
+    return items[shift:] + items[:shift]
+
+
+def sending(http: LeanHttp, stack: Stack, sender: Client, to: str, text: str) -> Call:
+    return lambda: send(http, stack, sender, to, text)
 
 
 def repeat(call: Call) -> Iterator[Call]:
@@ -306,113 +331,181 @@ def start_timed(stack: Stack, timeout: float) -> float:
     return time.perf_counter() - started
 
 
-def measure_reads(http: LeanHttp, stack: Stack, a: Client, b: Client, head: int, how: Sampling) -> dict[str, Figure]:
-    figures: dict[str, Figure] = {}
-    first = get(http, stack, a, "/api/users")
-    figures["sidebar"] = sample(repeat(lambda: get(http, stack, a, "/api/users")), how)
-    if isinstance(first.json(), dict):  # paged: search by a name prefix that only one planned user has
-        name = next(u["name"] for u in sidebar_users(first.json()) if not u["name"].startswith("Scale"))
-        figures["search"] = sample(repeat(lambda: get(http, stack, a, "/api/users", q=name[:-1])), how)
+# -- instances -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Instance:
+    """One built instance, its processes, and the two clients the benchmark registered on it."""
+
+    total: int
+    workdir: Path
+    made: Planned
+    build: dict[str, float]
+    disk: dict[str, int]
+    ferret: FerretDB
+    nats: NatsServer
+    stack: Stack | None = None
+    a: Client | None = None
+    b: Client | None = None
+    head: int = 0
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    @property
+    def live(self) -> tuple[Stack, Client, Client]:
+        assert self.stack is not None and self.a is not None and self.b is not None, "not started"
+        return self.stack, self.a, self.b
+
+
+def build_size(total: int) -> Instance:
+    """Plan the log, write it, replay every view; FerretDB is stopped again, its size on disk taken."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"parley-bench-scale-{total}-"))
+    print(f"\n{total:,} events: planning...", flush=True)
+    started = time.perf_counter()
+    password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    events = plan(total, password_hash=password_hash)
+    made = planned(events)
+    build = {"plan": time.perf_counter() - started}
+    ferret = FerretDB(workdir)
+    ferret.start()
+    try:
+        print(f"  writing the log and replaying every read model ({', '.join(PROJECTIONS)})...", flush=True)
+        build |= asyncio.run(build_instance(ferret.url, f"scale{total}", events))
+    finally:
+        ferret.stop()  # SQLite folds its write-ahead log in on close: the size on disk is the data's own
+    print("  built: " + ", ".join(f"{k} {v:.1f} s" for k, v in build.items()), flush=True)
+    # A fresh FerretDB process on the built data, as after a restart of the instance.
+    return Instance(
+        total, workdir, made, build, disk_bytes(workdir / "ferretdb"), FerretDB(workdir), NatsServer(workdir)
+    )
+
+
+def start_size(instance: Instance, args: argparse.Namespace, http: httpx.Client, lean: LeanHttp) -> None:
+    """Start FerretDB, NATS and the four services on the instance (timed), and set up its two clients."""
+    instance.ferret.start()
+    instance.nats.start()
+    infra = Infra(ferretdb=instance.ferret, nats=instance.nats, workdir=instance.workdir)
+    stack = instance.stack = Stack(infra, instance.nats, name=f"scale{instance.total}", extra_env=bench_env())
+    instance.figures["ready"] = Figure([start_timed(stack, args.ready_timeout)])
+    print(f"  {instance.total:,} events: services ready in {instance.figures['ready'].samples[0]:.1f} s", flush=True)
+    a, b = instance.a, instance.b = register(http, stack, "a"), register(http, stack, "b")
+    peers = instance.made.users[: args.peers]
+    populate(lean, stack, a, b, peers, args.long)
+    instance.head = caught_up_position(lean, stack, a, instance.total + 2 + args.long + len(peers))
+
+
+def close_size(instance: Instance, keep: bool) -> None:
+    if instance.stack is not None:
+        instance.stack.stop()
+    instance.nats.stop()
+    instance.ferret.stop()
+    if keep:
+        print(f"  kept {instance.workdir}")
+    else:
+        shutil.rmtree(instance.workdir, ignore_errors=True)
+
+
+# -- what is timed -----------------------------------------------------------------------------------------------
+
+
+def reads(http: LeanHttp, instance: Instance) -> dict[str, Iterator[Call]]:
+    """Each read a client makes, as calls on this instance."""
+    stack, a, b = instance.live
+    calls = {"sidebar": repeat(lambda: get(http, stack, a, "/api/users"))}
+    first = get(http, stack, a, "/api/users").json()
+    if isinstance(first, dict):  # paged: search by a name prefix that only one planned user has
+        name = next(u["name"] for u in sidebar_users(first) if not u["name"].startswith("Scale"))
+        calls["search"] = repeat(lambda: get(http, stack, a, "/api/users", q=name[:-1]))
     history = f"/api/conversations/{b.id}/messages"
-    figures["history_newest"] = sample(repeat(lambda: get(http, stack, a, history)), how)
+    calls["history_newest"] = repeat(lambda: get(http, stack, a, history))
     deep = oldest_page_cursor(http, stack, a, b)
-    figures["history_deep"] = sample(repeat(lambda: get(http, stack, a, history, before=deep)), how)
-    figures["sync"] = sample(repeat(lambda: get(http, stack, a, "/api/sync", after=max(0, head - 100))), how)
-    figures["me"] = sample(repeat(lambda: get(http, stack, a, "/api/me")), how)
-    return figures
+    calls["history_deep"] = repeat(lambda: get(http, stack, a, history, before=deep))
+    after = max(0, instance.head - 100)
+    calls["sync"] = repeat(lambda: get(http, stack, a, "/api/sync", after=after))
+    calls["me"] = repeat(lambda: get(http, stack, a, "/api/me"))
+    return calls
+
+
+def measure_reads(http: LeanHttp, instances: list[Instance], how: Sampling) -> None:
+    by_size = {instance.total: reads(http, instance) for instance in instances}
+    for key in by_size[instances[0].total]:
+        figures = sample({size: calls[key] for size, calls in by_size.items() if key in calls}, how)
+        for instance in instances:
+            if instance.total in figures:
+                instance.figures[key] = figures[instance.total]
+
+
+def measure_ready(instances: list[Instance], runs: int, timeout: float) -> None:
+    """Stop and start each instance's four services, in turns."""
+    for turn in range(runs):
+        for instance in rotated(instances, turn):
+            stack = instance.live[0]
+            stack.stop()
+            instance.figures["ready"].samples.append(start_timed(stack, timeout))
 
 
 def measure_cold_sends(
-    http: httpx.Client,
-    lean: LeanHttp,
-    stack: Stack,
-    pairs: list[tuple[str, str]],
-    how: Sampling,
-    ready_timeout: float,
-    restarts: int,
-) -> dict[str, Figure]:
-    """Restart the command API ``restarts`` times; after each, send once into each of a share of the conversations,
-    none of them touched since any start."""
-    senders = [log_in(http, stack, x) for x, _ in pairs]
-    calls = [
-        (lambda sender=sender, to=to: send(lean, stack, sender, to, "back after the restart"))
-        for sender, (_, to) in zip(senders, pairs, strict=True)
-    ]
-    command = stack.process("command")
-    restart, first, sends = Figure(), Figure(), Figure()
-    share = max(1, len(calls) // restarts)
-    for round_ in range(restarts):
-        mine = iter(calls[round_ * share : (round_ + 1) * share])
-        call = next(mine, None)
-        if call is None:
-            break
-        command.stop()
-        started = time.perf_counter()
-        command.start()
-        stack.wait_ready("command", timeout=ready_timeout)
-        restart.samples.append(time.perf_counter() - started)
-        # The first send after a restart is reported apart: it pays for whatever the process puts off until then.
-        first.samples.append(timed(call)[0])
-        sends.samples += sample(mine, how, warmup=0).samples
-    return {"command_restart": restart, "first_send": first, "cold_send": sends}
+    http: httpx.Client, lean: LeanHttp, instances: list[Instance], how: Sampling, args: argparse.Namespace
+) -> None:
+    """Restart each command API ``args.restarts`` times, in turns; after each restart, send once into each of a
+    share of that instance's conversations, none of them touched since any start."""
+    calls: dict[int, list[Call]] = {}
+    for instance in instances:
+        stack = instance.live[0]
+        pairs = disjoint(instance.made.conversations, set(instance.made.users[: args.peers]))[: how.samples]
+        senders = [log_in(http, stack, x) for x, _ in pairs]
+        calls[instance.total] = [
+            sending(lean, stack, sender, to, "back after the restart")
+            for sender, (_, to) in zip(senders, pairs, strict=True)
+        ]
+        instance.figures |= {"command_restart": Figure(), "first_send": Figure(), "cold_send": Figure()}
+    for turn in range(args.restarts):
+        shares: dict[int, Iterator[Call]] = {}
+        for instance in rotated(instances, turn):
+            mine = calls[instance.total]
+            share = max(1, len(mine) // args.restarts)
+            left = iter(mine[turn * share : (turn + 1) * share])
+            call = next(left, None)
+            if call is None:
+                continue
+            command = instance.live[0].process("command")
+            command.stop()
+            started = time.perf_counter()
+            command.start()
+            instance.live[0].wait_ready("command", timeout=args.ready_timeout)
+            instance.figures["command_restart"].samples.append(time.perf_counter() - started)
+            # The first send after a restart is reported apart: it pays for whatever the process puts off until then.
+            instance.figures["first_send"].samples.append(timed(call)[0])
+            shares[instance.total] = left
+        for size, figure in sample(shares, how, warmup=0).items():
+            next(i for i in instances if i.total == size).figures["cold_send"].samples += figure.samples
 
 
-# -- one instance ---------------------------------------------------------------------------------------------
-
-
-def run_size(total: int, args: argparse.Namespace, how: Sampling) -> Result:
-    workdir = Path(tempfile.mkdtemp(prefix=f"parley-bench-scale-{total}-"))
-    name = f"scale{total}"
-    ferret, nats = FerretDB(workdir), NatsServer(workdir)
-    stack: Stack | None = None
+def run(sizes: list[int], args: argparse.Namespace, how: Sampling) -> tuple[list[Result], float]:
+    """Build every instance, start them all, then time each request on all of them in turns."""
+    instances: list[Instance] = []
     try:
-        print(f"\n{total:,} events: planning...", flush=True)
-        started = time.perf_counter()
-        password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-        events = plan(total, password_hash=password_hash)
-        made = planned(events)
-        build = {"plan": time.perf_counter() - started}
-        ferret.start()
-        print(f"  writing the log and replaying every read model ({', '.join(PROJECTIONS)})...", flush=True)
-        build |= asyncio.run(build_instance(ferret.url, name, events))
-        del events
-        ferret.stop()  # SQLite folds its write-ahead log in on close: the size on disk is the data's own
-        disk = disk_bytes(workdir / "ferretdb")
-        print("  built: " + ", ".join(f"{k} {v:.1f} s" for k, v in build.items()), flush=True)
-
-        # A fresh FerretDB process on the built data, as after a restart of the instance.
-        ferret = FerretDB(workdir)
-        ferret.start()
-        nats.start()
-        speed = cpu_speed()
-        stack = Stack(Infra(ferretdb=ferret, nats=nats, workdir=workdir), nats, name=name, extra_env=bench_env())
-        ready = Figure([start_timed(stack, args.ready_timeout)])
-        print(f"  services ready in {ready.samples[0]:.1f} s; setting up the clients...", flush=True)
-        # httpx for the setup; the timed requests go through a lean client (bench/lean_http.py says why).
+        for total in sizes:
+            instances.append(build_size(total))
         with httpx.Client(timeout=args.request_timeout) as http, LeanHttp(timeout=args.request_timeout) as lean:
-            a, b = register(http, stack, "a"), register(http, stack, "b")
-            peers = made.users[: args.peers]
-            populate(lean, stack, a, b, peers, args.long)
-            head = caught_up_position(lean, stack, a, total + 2 + args.long + len(peers))
-            print("  timing the reads...", flush=True)
-            figures = measure_reads(lean, stack, a, b, head, how)
-            for _ in range(args.ready_runs - 1):
-                stack.stop()
-                ready.samples.append(start_timed(stack, args.ready_timeout))
-            figures["ready"] = ready
-            print("  timing the first sends after a restart of the command API...", flush=True)
-            pairs = disjoint(made.conversations, set(peers))[: how.samples]
-            figures |= measure_cold_sends(http, lean, stack, pairs, how, args.ready_timeout, args.restarts)
-        return Result(total, len(made.users), len(made.conversations), build, disk, figures, speed)
+            print("\nstarting every instance and setting up its clients...", flush=True)
+            for instance in instances:
+                start_size(instance, args, http, lean)
+            speed = cpu_speed()
+            print(f"timing the reads, the sizes in turns (CPU speed index {speed:.1f})...", flush=True)
+            measure_reads(lean, instances, how)
+            print("timing the services' starts...", flush=True)
+            measure_ready(instances, args.ready_runs - 1, args.ready_timeout)
+            print("timing the first sends after restarts of the command API...", flush=True)
+            measure_cold_sends(http, lean, instances, how, args)
+        results = [
+            Result(i.total, len(i.made.users), len(i.made.conversations), i.build, i.disk, i.figures, speed)
+            for i in instances
+        ]
+        return results, speed
     finally:
-        if stack is not None:
-            stack.stop()
-        nats.stop()
-        ferret.stop()
-        if args.keep:
-            print(f"  kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        for instance in instances:
+            close_size(instance, args.keep)
 
 
 # -- report -------------------------------------------------------------------------------------------------------
@@ -521,9 +614,9 @@ def main() -> None:
     how = Sampling(samples=args.samples, few=args.few, warmup=args.warmup, budget=args.budget)
     machine_line = machine()
     print(f"machine: {machine_line}")
-    results = [run_size(total, args, how) for total in sizes]
+    results, speed_before = run(sizes, args, how)
     speed_after = cpu_speed()
-    print(f"\nmachine: {machine_line}; CPU speed index after the run {speed_after:.1f}")
+    print(f"\nmachine: {machine_line}; CPU speed index {speed_before:.1f} before timing, {speed_after:.1f} after")
     print(f"command: {' '.join(['.venv/bin/python -m bench.scale', *sys.argv[1:]])}\n")
     print(table(results))
     print()
