@@ -108,6 +108,7 @@ class Sampling:
     few: int
     warmup: int
     budget: float
+    block: int = 10
 
 
 # -- the instance ---------------------------------------------------------------------------------------------
@@ -276,12 +277,14 @@ def items(body: Any) -> int:
 
 
 def sample(calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | None = None) -> dict[int, Figure]:
-    """Time the calls of every instance in turns, one of each per round, the order rotating: each size meets the
-    same machine, whose speed drifts by half within minutes here, and the ratio between sizes is the point. After a
-    warm-up, ``how.samples`` of each (only ``how.few`` of a size whose first ones take over a second), within the
-    time budget."""
+    """Time the calls of every instance in turns, ``how.block`` of one size after another, the order rotating: each
+    size meets the same machine, whose speed drifts by half within minutes here, and the ratio between sizes is the
+    point. A block starts with one untimed call (unless ``warmup`` is 0), so that a process that sat idle while the
+    others were timed is timed warm, as when one size is timed alone. After a warm-up, ``how.samples`` of each (only
+    ``how.few`` of a size whose first ones take over a second), within the time budget."""
+    warmups = how.warmup if warmup is None else warmup
     for sized in calls.values():
-        for _ in range(how.warmup if warmup is None else warmup):
+        for _ in range(warmups):
             if timed(next(sized))[0] > SLOW:
                 break  # one slow warm-up is warm enough
     figures = {size: Figure() for size in calls}
@@ -295,18 +298,24 @@ def sample(calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | Non
         turn += 1
         for size in rotated(active, turn):
             figure = figures[size]
-            # Decided on the first few samples alone, so that a request near the threshold is not cut off at random.
-            if len(figure.samples) >= how.few and statistics.median(figure.samples[: how.few]) > SLOW:
-                active.remove(size)
-                continue
-            call = next(calls[size], None)
-            if call is None:
-                active.remove(size)
-                continue
-            elapsed, response = timed(call)
-            figure.samples.append(elapsed)
-            figure.answer_bytes = len(response.content)
-            figure.answer_items = items(response.json()) if response.content else 0
+            if warmups and len(active) > 1:
+                rewarm = next(calls[size], None)
+                if rewarm is not None:
+                    timed(rewarm)
+            for _ in range(min(how.block, how.samples - len(figure.samples))):
+                # Decided on the first few samples alone, so that a request near the threshold is not cut off at
+                # random.
+                if len(figure.samples) >= how.few and statistics.median(figure.samples[: how.few]) > SLOW:
+                    active.remove(size)
+                    break
+                call = next(calls[size], None)
+                if call is None:
+                    active.remove(size)
+                    break
+                elapsed, response = timed(call)
+                figure.samples.append(elapsed)
+                figure.answer_bytes = len(response.content)
+                figure.answer_items = items(response.json()) if response.content else 0
     return figures
 
 
@@ -600,6 +609,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="timed requests of each kind")
     parser.add_argument("--few", type=int, default=5, help="timed requests of a kind slower than a second")
     parser.add_argument("--warmup", type=int, default=2, help="untimed requests of each kind first")
+    parser.add_argument("--block", type=int, default=10, help="samples of one size in a row, the sizes in turns")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of timed requests per kind at most")
     parser.add_argument("--long", type=int, default=300, help="messages in the clients' long conversation")
     parser.add_argument("--peers", type=int, default=3, help="planned users the first client writes to")
@@ -611,7 +621,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.events.split(",") if s} | ({1_000_000} if args.million else set()))
-    how = Sampling(samples=args.samples, few=args.few, warmup=args.warmup, budget=args.budget)
+    how = Sampling(samples=args.samples, few=args.few, warmup=args.warmup, budget=args.budget, block=args.block)
     machine_line = machine()
     print(f"machine: {machine_line}")
     results, speed_before = run(sizes, args, how)
