@@ -195,6 +195,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+# As supervisord.conf and the compose files start a realtime node: without per-message compression, which browsers
+# offer and which doubled a node's memory per socket (tests/unit/test_compose.py checks those files).
+REALTIME_OPTIONS = ("--ws-per-message-deflate", "false")
+
+
 @dataclass
 class Stack:
     """Parley's four services as real processes against the test FerretDB and a NATS server."""
@@ -252,7 +257,9 @@ class Stack:
         """The service's own address (its health endpoints, the gateway's upstreams)."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def _uvicorn(self, service: str, module: str, port: int, env: dict[str, str] | None = None) -> Process:
+    def _uvicorn(
+        self, service: str, module: str, port: int, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
+    ) -> Process:
         return Process(
             service,
             [
@@ -265,6 +272,7 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *options,
             ],
             self.infra.workdir / f"{self.name}-{service}.log",
             env={**self.env, **(env or {})},
@@ -287,7 +295,9 @@ class Stack:
         for i in range(self.realtime_nodes):
             key = "realtime" if i == 0 else f"realtime{i + 1}"
             self.ports[key] = free_port()
-            self.processes.append(self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}))
+            self.processes.append(
+                self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}, REALTIME_OPTIONS)
+            )
         for p in self.processes:
             p.start()
         try:

@@ -69,3 +69,23 @@ def test_the_cluster_replicates_the_stores_and_doubles_the_services() -> None:
         assert {f"{service}_1", f"{service}_2"} <= set(services), service
     web = services["web"]["environment"]
     assert len(web["PARLEY_COMMAND_UPSTREAMS"].split()) == 2 and len(web["PARLEY_REALTIME_UPSTREAMS"].split()) == 2
+
+
+def realtime_commands() -> list[str]:
+    """Every command line that starts a realtime node: supervisord's (make up) and each compose file's."""
+    conf = (ROOT / "supervisord.conf").read_text().splitlines()
+    commands = [line.split("=", 1)[1] for line in conf if line.startswith("command=") and "realtime.main" in line]
+    for name in FILES:
+        for service in load(name)["services"].values():
+            command = service.get("command")
+            if isinstance(command, str) and "realtime.main" in command:
+                commands.append(command)
+    return commands
+
+
+def test_every_realtime_node_refuses_per_message_compression() -> None:
+    """Browsers offer permessage-deflate, and uvicorn accepts it unless told not to (tests/e2e/test_realtime.py)."""
+    commands = realtime_commands()
+    assert len(commands) >= 4  # two in supervisord.conf, one in compose.yaml, the cluster's anchor
+    for command in commands:
+        assert "--ws-per-message-deflate false" in command, command
