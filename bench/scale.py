@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -276,14 +278,19 @@ def items(body: Any) -> int:
     return 0
 
 
-def sample(calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | None = None) -> dict[int, Figure]:
+def sample(
+    calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | None = None, focus: Focus | None = None
+) -> dict[int, Figure]:
     """Time the calls of every instance in turns, ``how.block`` of one size after another, the order rotating: each
     size meets the same machine, whose speed drifts by half within minutes here, and the ratio between sizes is the
     point. A block starts with one untimed call (unless ``warmup`` is 0), so that a process that sat idle while the
     others were timed is timed warm, as when one size is timed alone. After a warm-up, ``how.samples`` of each (only
-    ``how.few`` of a size whose first ones take over a second), within the time budget."""
+    ``how.few`` of a size whose first ones take over a second), within the time budget. With ``focus``, only the
+    size being timed runs (see ``Focus``)."""
     warmups = how.warmup if warmup is None else warmup
-    for sized in calls.values():
+    for size, sized in calls.items():
+        if focus is not None:
+            focus.on(size)
         for _ in range(warmups):
             if timed(next(sized))[0] > SLOW:
                 break  # one slow warm-up is warm enough
@@ -298,6 +305,8 @@ def sample(calls: dict[int, Iterator[Call]], how: Sampling, *, warmup: int | Non
         turn += 1
         for size in rotated(active, turn):
             figure = figures[size]
+            if focus is not None:
+                focus.on(size)
             if warmups and len(active) > 1:
                 rewarm = next(calls[size], None)
                 if rewarm is not None:
@@ -414,6 +423,39 @@ def close_size(instance: Instance, keep: bool) -> None:
         shutil.rmtree(instance.workdir, ignore_errors=True)
 
 
+class Focus:
+    """While one instance is timed, the others are paused (SIGSTOP to their services, FerretDB and NATS), and woken
+    (SIGCONT) when their turn comes: their timers and polls would otherwise share the two cores with the one timed
+    (three idle instances made every request a third slower), yet the sizes are still timed seconds apart."""
+
+    def __init__(self, instances: list[Instance]) -> None:
+        self.instances = instances
+        self.current: int | None = None
+
+    def on(self, size: int) -> None:
+        if size == self.current:
+            return
+        for instance in self.instances:
+            if instance.total != size:
+                _signal(instance, signal.SIGSTOP)
+        for instance in self.instances:
+            if instance.total == size:
+                _signal(instance, signal.SIGCONT)
+        self.current = size
+
+    def release(self) -> None:
+        for instance in self.instances:
+            _signal(instance, signal.SIGCONT)
+        self.current = None
+
+
+def _signal(instance: Instance, signum: int) -> None:
+    processes = [instance.ferret.process, instance.nats.process, *(instance.stack.processes if instance.stack else [])]
+    for process in processes:
+        if process.proc is not None and process.proc.poll() is None:
+            os.kill(process.proc.pid, signum)
+
+
 # -- what is timed -----------------------------------------------------------------------------------------------
 
 
@@ -435,31 +477,41 @@ def reads(http: LeanHttp, instance: Instance) -> dict[str, Iterator[Call]]:
     return calls
 
 
-def measure_reads(http: LeanHttp, instances: list[Instance], how: Sampling) -> None:
-    by_size = {instance.total: reads(http, instance) for instance in instances}
+def measure_reads(http: LeanHttp, instances: list[Instance], how: Sampling, focus: Focus) -> None:
+    by_size = {}
+    for instance in instances:
+        focus.on(instance.total)
+        by_size[instance.total] = reads(http, instance)
     for key in by_size[instances[0].total]:
-        figures = sample({size: calls[key] for size, calls in by_size.items() if key in calls}, how)
+        figures = sample({size: calls[key] for size, calls in by_size.items() if key in calls}, how, focus=focus)
         for instance in instances:
             if instance.total in figures:
                 instance.figures[key] = figures[instance.total]
 
 
-def measure_ready(instances: list[Instance], runs: int, timeout: float) -> None:
+def measure_ready(instances: list[Instance], runs: int, timeout: float, focus: Focus) -> None:
     """Stop and start each instance's four services, in turns."""
     for turn in range(runs):
         for instance in rotated(instances, turn):
+            focus.on(instance.total)
             stack = instance.live[0]
             stack.stop()
             instance.figures["ready"].samples.append(start_timed(stack, timeout))
 
 
 def measure_cold_sends(
-    http: httpx.Client, lean: LeanHttp, instances: list[Instance], how: Sampling, args: argparse.Namespace
+    http: httpx.Client,
+    lean: LeanHttp,
+    instances: list[Instance],
+    how: Sampling,
+    args: argparse.Namespace,
+    focus: Focus,
 ) -> None:
     """Restart each command API ``args.restarts`` times, in turns; after each restart, send once into each of a
     share of that instance's conversations, none of them touched since any start."""
     calls: dict[int, list[Call]] = {}
     for instance in instances:
+        focus.on(instance.total)
         stack = instance.live[0]
         pairs = disjoint(instance.made.conversations, set(instance.made.users[: args.peers]))[: how.samples]
         senders = [log_in(http, stack, x) for x, _ in pairs]
@@ -477,6 +529,7 @@ def measure_cold_sends(
             call = next(left, None)
             if call is None:
                 continue
+            focus.on(instance.total)
             command = instance.live[0].process("command")
             command.stop()
             started = time.perf_counter()
@@ -486,7 +539,7 @@ def measure_cold_sends(
             # The first send after a restart is reported apart: it pays for whatever the process puts off until then.
             instance.figures["first_send"].samples.append(timed(call)[0])
             shares[instance.total] = left
-        for size, figure in sample(shares, how, warmup=0).items():
+        for size, figure in sample(shares, how, warmup=0, focus=focus).items():
             next(i for i in instances if i.total == size).figures["cold_send"].samples += figure.samples
 
 
@@ -496,17 +549,22 @@ def run(sizes: list[int], args: argparse.Namespace, how: Sampling) -> tuple[list
     try:
         for total in sizes:
             instances.append(build_size(total))
+        focus = Focus(instances)
         with httpx.Client(timeout=args.request_timeout) as http, LeanHttp(timeout=args.request_timeout) as lean:
-            print("\nstarting every instance and setting up its clients...", flush=True)
-            for instance in instances:
-                start_size(instance, args, http, lean)
-            speed = cpu_speed()
-            print(f"timing the reads, the sizes in turns (CPU speed index {speed:.1f})...", flush=True)
-            measure_reads(lean, instances, how)
-            print("timing the services' starts...", flush=True)
-            measure_ready(instances, args.ready_runs - 1, args.ready_timeout)
-            print("timing the first sends after restarts of the command API...", flush=True)
-            measure_cold_sends(http, lean, instances, how, args)
+            try:
+                print("\nstarting every instance (the others paused) and setting up its clients...", flush=True)
+                for instance in instances:
+                    focus.on(instance.total)
+                    start_size(instance, args, http, lean)
+                speed = cpu_speed()
+                print(f"timing the reads, the sizes in turns (CPU speed index {speed:.1f})...", flush=True)
+                measure_reads(lean, instances, how, focus)
+                print("timing the services' starts...", flush=True)
+                measure_ready(instances, args.ready_runs - 1, args.ready_timeout, focus)
+                print("timing the first sends after restarts of the command API...", flush=True)
+                measure_cold_sends(http, lean, instances, how, args, focus)
+            finally:
+                focus.release()
         results = [
             Result(i.total, len(i.made.users), len(i.made.conversations), i.build, i.disk, i.figures, speed)
             for i in instances
