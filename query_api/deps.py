@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from query_api.directory import Directory
 from query_api.settings import QuerySettings
 from shared.event_store import EventStore
+from shared.lru import Lru
 from shared.media_urls import MediaSigner
 from shared.storage import MediaStorage
 from shared.views import ViewCatalog
@@ -45,6 +46,11 @@ async def _signer(request: Request) -> MediaSigner:
     return signer
 
 
+async def _served_heads(request: Request) -> Lru[str, int]:
+    served: Lru[str, int] = request.app.state.served_heads
+    return served
+
+
 async def _storage(request: Request) -> MediaStorage:
     storage: MediaStorage = request.app.state.storage
     return storage
@@ -55,5 +61,7 @@ ViewsDep = Annotated[ViewCatalog, Depends(_views)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
 EventStoreDep = Annotated[EventStore, Depends(_store)]
 SignerDep = Annotated[MediaSigner, Depends(_signer)]
+# The newest seq of each conversation whose newest page this process served lately (a guess: never trusted alone).
+ServedHeadsDep = Annotated[Lru[str, int], Depends(_served_heads)]
 StorageDep = Annotated[MediaStorage, Depends(_storage)]
 DirectoryDep = Annotated[Directory, Depends(_directory)]

@@ -17,12 +17,16 @@ from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
+from shared.lru import Lru
 from shared.media_urls import MediaSigner
 from shared.mongo import create_client, ping
 from shared.sessions import Revocations, start_following
 from shared.storage import DiskStorage
 from shared.views import ViewCatalog
 from shared.web import HealthCheck, health_router, install_common
+
+# Conversations whose newest seq served is remembered (query_api/routes/conversations.py).
+SERVED_HEADS = 20_000
 
 
 def create_app(settings: QuerySettings | None = None) -> FastAPI:
@@ -73,6 +77,9 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.revocations = Revocations(remember_seconds=settings.jwt_ttl_seconds)
     app.state.signer = MediaSigner.from_settings(settings)
+    # Where each conversation's newest page was when this process last served it: the next newest page of it is
+    # read while its summary is, not after (a few MiB at most).
+    app.state.served_heads = Lru[str, int](SERVED_HEADS)
     install_common(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(users.router)
     app.include_router(conversations.router)

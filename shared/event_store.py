@@ -27,7 +27,6 @@ import asyncio
 import logging
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -38,6 +37,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from shared.breaker import DatabaseBreaker
 from shared.events import Envelope, NewEvent, position_id
+from shared.lru import Lru
 from shared.mongo import find_by_id
 from shared.stream_index import StreamIndex, is_command_key
 
@@ -84,14 +84,6 @@ class _Pending:
     doc: dict[str, Any]
     # None when written; the earlier event when its key was used already; an exception for a conflict.
     outcome: asyncio.Future[Envelope | None]
-
-
-class _Lru(OrderedDict[str, Envelope]):
-    def remember(self, key: str, value: Envelope) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > _CACHE_MAX:
-            self.popitem(last=False)
 
 
 class PositionOrder(Generic[T]):
@@ -145,8 +137,8 @@ class EventStore:
         self._write_lock = asyncio.Lock()
         self._last_position: int | None = None
         # What this process learnt: the newest event per stream, and events by idempotency key.
-        self._heads = _Lru()
-        self._by_key = _Lru()
+        self._heads: Lru[str, Envelope] = Lru(_CACHE_MAX)
+        self._by_key: Lru[str, Envelope] = Lru(_CACHE_MAX)
         # The index checkpoint moves at most once a second: a start after a crash reads at most a second of appends
         # by _id, and a group commit saves one write.
         self._checkpointed_at = 0.0

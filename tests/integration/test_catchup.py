@@ -174,13 +174,18 @@ async def test_buckets_are_the_same_however_the_events_come(
 
 
 class ReturnedDocuments(monitoring.CommandListener):
-    """Counts the documents the database answers finds with (what FerretDB's cost follows)."""
+    """Counts the documents the database answers finds with (what FerretDB's cost follows), and the ids each
+    ``_id`` ``$in`` find asks for."""
 
     def __init__(self) -> None:
         self.documents = 0
+        self.asked: list[int] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        pass
+        if event.command_name == "find":
+            wanted = event.command.get("filter", {}).get("_id")
+            if isinstance(wanted, dict) and "$in" in wanted:
+                self.asked.append(len(wanted["$in"]))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         if event.command_name in ("find", "getMore"):

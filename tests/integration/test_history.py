@@ -4,6 +4,7 @@ by seq whatever the mix of buckets and loose messages."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,11 +12,14 @@ import orjson
 import pytest
 from pymongo import AsyncMongoClient
 
+from projector.conversations import ConversationsProjection
 from projector.messages import MessagesProjection
-from query_api.routes.conversations import read_history
+from query_api.routes.conversations import history, read_history
 from shared.conversations import message_payload, packed
 from shared.event_store import EventStore
 from shared.events import Envelope
+from shared.lru import Lru
+from shared.media_urls import MediaSigner
 from shared.views import HISTORY_BUCKET, MESSAGES, ViewCatalog, history_bucket_id, history_id
 from tests.integration.test_catchup import ReturnedDocuments, send_one
 from tests.support import Infra
@@ -41,8 +45,8 @@ async def view_documents(catalog: ViewCatalog) -> list[dict[str, Any]]:
     return sorted([d async for d in catalog[MESSAGES].find()], key=lambda d: str(d["_id"]))
 
 
-async def texts(catalog: ViewCatalog, seqs: range) -> list[str]:
-    found = await read_history(catalog[MESSAGES], CONVERSATION, seqs)
+async def texts(catalog: ViewCatalog, seqs: range, *, loose_from: int | None = None) -> list[str]:
+    found = await read_history(catalog[MESSAGES], CONVERSATION, seqs, loose_from=loose_from)
     return [found[seq]["text"] for seq in seqs if seq in found]
 
 
@@ -62,9 +66,11 @@ async def test_complete_buckets_are_sealed_and_their_loose_messages_go(dbs: tupl
     held = orjson.loads(bucket["messages"])
     assert [m["seq"] for m in held] == list(range(HISTORY_BUCKET + 1, 2 * HISTORY_BUCKET + 1))
     assert held[0]["text"] == f"hello {HISTORY_BUCKET + 1}" and held[0]["sender_id"] == "a"
-    # Any range, across buckets and loose messages, and past the newest.
+    # Any range, across buckets and loose messages, and past the newest; loose messages asked of any part of it.
     for seqs in (range(1, total + 1), range(10, 40), range(total - 3, total + 20), range(45, 46)):
-        assert await texts(catalog, seqs) == [f"hello {seq}" for seq in seqs if seq <= total]
+        for loose_from in (None, 1, 20, total - 10, total + 30):
+            got = await texts(catalog, seqs, loose_from=loose_from)
+            assert got == [f"hello {seq}" for seq in seqs if seq <= total], loose_from
 
 
 @pytest.mark.parametrize(("batch", "held_max"), [(1000, 100_000), (7, 100_000), (7, 3)])
@@ -139,7 +145,9 @@ async def test_a_view_of_loose_messages_only_is_read_then_sealed(dbs: tuple[Even
             for n, m in ((n, {"seq": n, "text": f"hello {n}"}) for n in range(1, 2 * HISTORY_BUCKET + 1))
         ]
     )
-    assert await texts(catalog, range(1, 2 * HISTORY_BUCKET + 1)) == [f"hello {n}" for n in range(1, 33)]
+    for loose_from in (None, 2 * HISTORY_BUCKET, 2 * HISTORY_BUCKET + 1):  # buckets expected sealed are asked again
+        everything = await texts(catalog, range(1, 2 * HISTORY_BUCKET + 1), loose_from=loose_from)
+        assert everything == [f"hello {n}" for n in range(1, 33)]
     await MessagesProjection(catalog).apply_batch(events[HISTORY_BUCKET + 3 : HISTORY_BUCKET + 4])
     ids = [d["_id"] for d in await view_documents(catalog)]
     assert history_bucket_id(CONVERSATION, 1) in ids and history_id(CONVERSATION, HISTORY_BUCKET + 1) not in ids
@@ -160,5 +168,37 @@ async def test_a_page_reads_buckets_not_messages(
         assert [found[seq]["text"] for seq in page] == [f"hello {seq}" for seq in page]
         # 50 messages: the four buckets they overlap and the loose ones past the last complete bucket.
         assert counter.documents <= 50 // HISTORY_BUCKET + 2 + HISTORY_BUCKET, counter.documents
+        # An older page asks for its buckets alone (FerretDB's cost follows the ids asked too), in one query.
+        counter.asked.clear()
+        older = range(6 * HISTORY_BUCKET + 1, 9 * HISTORY_BUCKET + 1)
+        found = await read_history(watched[f"{db_name}_views"][MESSAGES], CONVERSATION, older, loose_from=older.stop)
+        assert [found[seq]["text"] for seq in older] == [f"hello {seq}" for seq in older]
+        assert counter.asked == [3]
     finally:
         await watched.close()
+
+
+@pytest.mark.parametrize("summarized", [130, 60])
+async def test_a_newest_page_is_right_whatever_this_process_remembers_of_the_conversation(
+    dbs: tuple[EventStore, ViewCatalog], summarized: int
+) -> None:
+    """The newest seq served last is only a guess read alongside the summary: stale, far behind, ahead of the view
+    (a view being rebuilt) or unknown, the page is the same; the summary may lag the history too."""
+    store, catalog = dbs
+    total = 130
+    events = await messages(store, total)
+    await MessagesProjection(catalog).apply_batch(events)
+    await ConversationsProjection(catalog).apply_batch(events[:summarized])
+    signer = MediaSigner.from_secret(secrets.token_hex(32), ttl_seconds=3600)
+    for guess in (None, 1, total - 60, total - 3, total, total + 10, total + 500):
+        served = Lru[str, int](10)
+        if guess is not None:
+            served.remember(CONVERSATION, guess)
+        for limit in (50, 7):
+            page = await history(
+                peer_id="b", user_id="a", views=catalog, signer=signer, served=served, before=None, limit=limit
+            )
+            expected = [f"hello {seq}" for seq in range(total - limit + 1, total + 1)]
+            assert [m.text for m in page.messages] == expected, (guess, limit)
+            assert page.next_before == total - limit + 1, guess
+            assert served[CONVERSATION] == total
