@@ -37,6 +37,7 @@ from shared.events import (
     now,
 )
 from shared.settings import Settings
+from shared.streams import conversation_id, media_stream, presence_stream, reads_stream, user_stream
 from tests.support import FerretDB, NatsServer
 
 # Not a hash of anything: nobody logs in to a planned account unless the caller passes a real hash.
@@ -66,7 +67,7 @@ def plan(total: int, seed: int = 1, *, password_hash: str = UNUSABLE_HASH) -> li
     for user in users:
         email = planned_email(user)
         add(
-            f"user:{user}",
+            user_stream(user),
             UserRegistered(user_id=user, name=f"User {user[:6]}", email=email, password_hash=password_hash),
             user,
             email_key(email),
@@ -76,7 +77,7 @@ def plan(total: int, seed: int = 1, *, password_hash: str = UNUSABLE_HASH) -> li
         roll = rng.random()
         if roll < 0.03:
             user = rng.choice(users)
-            stream = f"presence:{user}"
+            stream = presence_stream(user)
             online = versions.get(stream, 0) % 2 == 0
             add(
                 stream,
@@ -87,19 +88,19 @@ def plan(total: int, seed: int = 1, *, password_hash: str = UNUSABLE_HASH) -> li
             )
         elif roll < 0.09:
             a, b = rng.choice(pairs)
-            conversation = f"dm:{a}:{b}"
+            conversation = conversation_id(a, b)
             seq = versions.get(conversation, 0)
             if seq:
                 reader, peer = (a, b) if rng.random() < 0.5 else (b, a)
                 receipt = MessagesRead(
                     conversation_id=conversation, reader_id=reader, peer_id=peer, up_to_seq=seq, read_at=now()
                 )
-                add(f"reads:{conversation}:{reader}", receipt, reader)
+                add(reads_stream(conversation, reader), receipt, reader)
         elif roll < 0.095:
             user = rng.choice(users)
             media = new_id()
             add(
-                f"media:{media}",
+                media_stream(media),
                 MediaUploaded(
                     media_id=media,
                     uploader_id=user,
@@ -117,7 +118,7 @@ def plan(total: int, seed: int = 1, *, password_hash: str = UNUSABLE_HASH) -> li
         else:
             a, b = rng.choice(pairs)
             sender, receiver = (a, b) if rng.random() < 0.5 else (b, a)
-            conversation = f"dm:{a}:{b}"
+            conversation = conversation_id(a, b)
             seq = versions.get(conversation, 0) + 1
             text = rng.choice(
                 [

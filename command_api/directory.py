@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 from nats.aio.msg import Msg
 
-from command_api.domain.accounts import user_stream
 from shared.bus import Bus
 from shared.event_store import EventStore
+from shared.signals import USER_EXISTS
+from shared.streams import user_stream
 
 log = logging.getLogger(__name__)
 
-# Realtime nodes ask here whether a user exists (typing signals go only to real people).
-QUESTION = "user-exists"
+# Realtime nodes ask here whether a user exists (shared.signals.USER_EXISTS: typing goes only to real people).
 QUEUE_GROUP = "directory"
 
 
@@ -49,7 +49,7 @@ class UserDirectory:
             nonlocal subscribed
             if not subscribed:
                 subscribed = True
-                await bus.subscribe_signals(QUESTION, self._answer, queue=QUEUE_GROUP)
+                await bus.subscribe_signals(USER_EXISTS, self._answer, queue=QUEUE_GROUP)
 
         bus.on_ready.append(subscribe)
 

@@ -22,22 +22,23 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from nats.aio.msg import Msg
+from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from command_api.domain.presence import decide_presence, presence_stream
+from command_api.domain.presence import decide_presence
 from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import now
 from shared.mongo import delete_by_id
+from shared.signals import PRESENCE, PresenceReport
+from shared.streams import presence_stream
 from shared.waiting import stop_tasks
 
 log = logging.getLogger(__name__)
 
-SIGNAL = "presence"
 QUEUE_GROUP = "presence-registry"
 
 
@@ -59,7 +60,7 @@ class PresenceRegistry:
         self.bus = bus
         self.grace = grace_seconds
         self.node_timeout = timedelta(seconds=node_timeout_seconds)
-        self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reports: asyncio.Queue[PresenceReport] = asyncio.Queue()
         self._due: dict[str, float] = {}  # user -> loop time at which to check for "offline"
         # node -> loop time its last report arrived here, even if still queued: a node whose heartbeat waits
         # behind a storm of reports is not expired for it.
@@ -86,18 +87,16 @@ class PresenceRegistry:
         # Called each time the bus is ready: the client renews the subscription itself after a reconnect.
         if not self._subscribed:
             self._subscribed = True
-            await self.bus.subscribe_signals(SIGNAL, self._on_report, queue=QUEUE_GROUP)
+            await self.bus.subscribe_signals(PRESENCE, self._on_report, queue=QUEUE_GROUP)
         self._listening_since = asyncio.get_running_loop().time()
 
     async def _on_report(self, msg: Msg) -> None:
         try:
-            report = orjson.loads(msg.data)
-            if not isinstance(report, dict) or not isinstance(report.get("node"), str):
-                raise ValueError("no node")
-        except ValueError:
+            report = PresenceReport.model_validate_json(msg.data)
+        except ValidationError:
             log.warning("malformed presence report dropped")
             return
-        self._heard[report["node"]] = asyncio.get_running_loop().time()
+        self._heard[report.node] = asyncio.get_running_loop().time()
         await self._reports.put(report)
 
     async def _report_loop(self) -> None:
@@ -109,19 +108,18 @@ class PresenceRegistry:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("presence report failed", extra={"node": report.get("node")})
+                log.exception("presence report failed", extra={"node": report.node})
 
-    async def apply_report(self, report: dict[str, Any]) -> None:
-        node: str = report["node"]
+    async def apply_report(self, report: PresenceReport) -> None:
+        node = report.node
         at = now()
         await self.nodes.replace_one({"_id": node}, {"_id": node, "seen_at": at}, upsert=True)
-        if "users" in report:  # a heartbeat: the node's full list replaces what we held for it
+        if report.users is not None:  # a heartbeat: the node's full list replaces what we held for it
             held = {doc["user"] async for doc in self.sessions.find({"node": node})}
-            now_there = set(_strings(report["users"]))
+            now_there = set(report.users)
             up, down = now_there - held, held - now_there
         else:
-            up, down = set(_strings(report.get("up", []))), set(_strings(report.get("down", [])))
-            up, down = up - down, down - up
+            up, down = set(report.up) - set(report.down), set(report.down) - set(report.up)
         for user in up:
             self._due.pop(user, None)
         if up:
@@ -201,7 +199,3 @@ class PresenceRegistry:
 
 def _session_id(node: str, user: str) -> str:
     return f"{node}|{user}"
-
-
-def _strings(values: Any) -> list[str]:
-    return [v for v in values if isinstance(v, str) and 0 < len(v) <= 64] if isinstance(values, list) else []

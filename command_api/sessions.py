@@ -32,16 +32,14 @@ from shared.events import (
     now,
 )
 from shared.sessions import Revocations
+from shared.streams import credentials_stream, sessions_stream
 
 COLLECTION = "auth_state"
 
 
-def sessions_stream(user_id: str) -> str:
-    return f"sessions:{user_id}"
-
-
-def credentials_stream(user_id: str) -> str:
-    return f"credentials:{user_id}"
+def state_id(user_id: str) -> str:
+    """The ``_id`` of a user's session state (generation, kept session, password hash)."""
+    return f"user:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +56,7 @@ class Sessions:
         self.revocations = revocations
 
     async def user_state(self, user_id: str) -> UserAuthState:
-        doc = await self.state.find_one({"_id": f"user:{user_id}"})
+        doc = await self.state.find_one({"_id": state_id(user_id)})
         stored = (
             UserAuthState(int(doc["generation"]), doc.get("kept_session_id"), doc.get("password_hash"))
             if doc
@@ -113,7 +111,7 @@ class Sessions:
         data = AllSessionsEnded(user_id=user_id, generation=generation, kept_session_id=kept_session_id, reason=reason)
         await self._record(user_id, data, correlation_id)
         doc: dict[str, Any] = {
-            "_id": f"user:{user_id}",
+            "_id": state_id(user_id),
             "generation": generation,
             "kept_session_id": kept_session_id,
             "password_hash": password_hash or state.password_hash,

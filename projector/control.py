@@ -19,11 +19,11 @@ from nats.aio.msg import Msg
 from projector.consumer import ProjectionConsumer
 from projector.registry import PROJECTIONS
 from shared.bus import Bus
+from shared.signals import PROJECTOR_PAUSE, PROJECTOR_RESUME
 from shared.views import ViewCatalog
 
 log = logging.getLogger(__name__)
 
-PAUSE, RESUME = "projector.pause", "projector.resume"
 REQUEST_TIMEOUT_SECONDS = 15.0
 
 
@@ -40,8 +40,8 @@ class ControlServer:
         a reconnect by itself, so only the first call subscribes)."""
         if not self._listening:
             self._listening = True
-            await bus.subscribe_signals(PAUSE, self.on_pause)
-            await bus.subscribe_signals(RESUME, self.on_resume)
+            await bus.subscribe_signals(PROJECTOR_PAUSE, self.on_pause)
+            await bus.subscribe_signals(PROJECTOR_RESUME, self.on_resume)
 
     def _chosen(self, request: dict[str, Any]) -> list[ProjectionConsumer]:
         return [self.consumers[n] for n in request.get("projections", []) if n in self.consumers]
@@ -92,10 +92,12 @@ class ControlClient:
 
     async def pause(self, names: list[str], lease: float) -> dict[str, int] | None:
         """Checkpoints of the paused projections; None when no projector answered."""
-        answer = await self._request(PAUSE, {"projections": names, "lease": lease})
+        answer = await self._request(PROJECTOR_PAUSE, {"projections": names, "lease": lease})
         return None if answer is None else {k: int(v) for k, v in answer["paused"].items()}
 
     async def resume(self, names: list[str], *, switched: bool, skip_through: int = 0) -> dict[str, bool] | None:
         """Whether each projection was still paused (False: its lease ran out first)."""
-        answer = await self._request(RESUME, {"projections": names, "switched": switched, "skip_through": skip_through})
+        answer = await self._request(
+            PROJECTOR_RESUME, {"projections": names, "switched": switched, "skip_through": skip_through}
+        )
         return None if answer is None else {k: bool(v) for k, v in answer["resumed"].items()}

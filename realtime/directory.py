@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 from shared.bus import Bus, BusUnavailable
+from shared.signals import USER_EXISTS
 
-QUESTION = "user-exists"
 _NEGATIVE_SECONDS = 60.0
 _MAX_REMEMBERED = 200_000
 
@@ -33,7 +33,7 @@ class KnownUsers:
         if self._unknown.get(user_id, 0.0) > time.monotonic():
             return False
         try:
-            found = await self.bus.ask(QUESTION, user_id.encode(), wait_seconds=self.timeout) == b"1"
+            found = await self.bus.ask(USER_EXISTS, user_id.encode(), wait_seconds=self.timeout) == b"1"
         except BusUnavailable:
             return False  # not known to exist: nothing is relayed
         if found:

@@ -16,14 +16,14 @@ from realtime.presence import PresenceReporter
 from realtime.presence_push import PresencePush
 from realtime.settings import RealtimeSettings
 from realtime.sockets import SocketSessions
-from realtime.typing import SIGNAL as TYPING_SIGNAL
-from realtime.typing import TypingRelay
+from realtime.typing_relay import TypingRelay
 from realtime.user_push import UserPush
 from shared.bus import Bus
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.sessions import Revocations, start_following
+from shared.signals import TYPING
 from shared.web import HealthCheck, health_router
 
 
@@ -79,7 +79,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
             if not getattr(app.state, "subscribed", False):
                 app.state.subscribed = True
                 await bus.subscribe_live(fanout.on_bus_message)
-                await bus.subscribe_signals(TYPING_SIGNAL, typing.on_signal)
+                await bus.subscribe_signals(TYPING, typing.on_signal)
             else:
                 # After a reconnect the renewed subscription is in place once a round trip has gone by.
                 await bus.nc.flush()

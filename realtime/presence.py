@@ -11,14 +11,11 @@ import asyncio
 import logging
 from collections import defaultdict
 
-import orjson
-
 from shared.bus import Bus, BusUnavailable
+from shared.signals import PRESENCE, PresenceReport
 from shared.waiting import stop_tasks
 
 log = logging.getLogger(__name__)
-
-SIGNAL = "presence"
 
 
 class PresenceReporter:
@@ -42,7 +39,7 @@ class PresenceReporter:
     async def stop(self) -> None:
         await stop_tasks(self._tasks)
         # A clean stop: everyone here goes down now rather than when the heartbeat is missed.
-        await self._send({"node": self.node_id, "users": []})
+        await self._send(PresenceReport(node=self.node_id, users=[]))
 
     def connected(self, user_id: str, sid: str) -> None:
         first = not self.sockets[user_id]
@@ -70,15 +67,15 @@ class PresenceReporter:
             self._changed.clear()
             up, down, self._up, self._down = self._up, self._down, set(), set()
             if up or down:
-                await self._send({"node": self.node_id, "up": sorted(up), "down": sorted(down)})
+                await self._send(PresenceReport(node=self.node_id, up=sorted(up), down=sorted(down)))
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            await self._send({"node": self.node_id, "users": sorted(self.sockets)})
+            await self._send(PresenceReport(node=self.node_id, users=sorted(self.sockets)))
             await asyncio.sleep(self.heartbeat_seconds)
 
-    async def _send(self, report: dict[str, object]) -> None:
+    async def _send(self, report: PresenceReport) -> None:
         try:
-            await self.bus.signal(SIGNAL, orjson.dumps(report))
+            await self.bus.signal(PRESENCE, report.model_dump_json(exclude_defaults=True).encode())
         except BusUnavailable:
             log.debug("presence report not sent: NATS down (the next heartbeat repairs it)")

@@ -1,4 +1,5 @@
-"""Conversation ids and the shapes of messages and reads as clients see them (built from events)."""
+"""The shapes of messages and reads as clients see them (built from events); conversation ids are in
+shared/streams.py."""
 
 from __future__ import annotations
 
@@ -8,22 +9,6 @@ from typing import Any
 import orjson
 
 from shared.events import Envelope, MessageSent, MessagesRead
-
-
-def conversation_id(user_a: str, user_b: str) -> str:
-    """One stream per pair, whoever writes first: ``dm:<smaller id>:<larger id>``."""
-    low, high = sorted((user_a, user_b))
-    return f"dm:{low}:{high}"
-
-
-def participants(conversation: str) -> tuple[str, str]:
-    _, low, high = conversation.split(":", 2)
-    return low, high
-
-
-def reads_stream(conversation: str, reader_id: str) -> str:
-    """A reader's receipts live in their own stream, so a conversation's version stays its message count."""
-    return f"reads:{conversation}:{reader_id}"
 
 
 def message_payload(event: Envelope) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, EmailStr, Field
 from shared.accounts import email_key, normalize_email
 from shared.auth import MAX_PASSWORD_BYTES
 from shared.events import NewEvent, UserRegistered
+from shared.streams import user_stream
 from shared.validation import SafeStr, StrictBody, visible_text
 
 __all__ = ["email_key", "normalize_email"]
@@ -49,10 +50,6 @@ class RegisterUser(StrictBody):
 class LogIn(StrictBody):
     email: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_email)]
     password: Annotated[SafeStr, Field(max_length=1000)]
-
-
-def user_stream(user_id: str) -> str:
-    return f"user:{user_id}"
 
 
 def register_user(command: RegisterUser, *, user_id: str, password_hash: str, correlation_id: str | None) -> NewEvent:

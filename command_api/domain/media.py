@@ -8,9 +8,9 @@ from typing import Any
 
 from command_api.domain.messaging import DecisionError
 from shared.events import Envelope, MediaKind, MediaUploaded, MessageType, NewEvent
+from shared.streams import media_stream
 
 MAX_NAME_CHARS = 200
-_MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 # Bidirectional controls would let "photo\u202egnp.exe" display as "photoexe.png".
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 UNKNOWN_MEDIA = "unknown media_id"
@@ -33,18 +33,9 @@ def damaged(detail: str) -> MediaRefused:
     return MediaRefused(422, detail)
 
 
-def media_stream(media_id: str) -> str:
-    return f"media:{media_id}"
-
-
 def media_key(media_id: str) -> str:
     """The idempotency key of an upload: lets readers find it by ``_id`` instead of scanning the log."""
     return f"media:{media_id}"
-
-
-def is_media_id(value: str) -> bool:
-    """Media ids are ours (uuid4 hex); anything else is unknown without a lookup."""
-    return bool(_MEDIA_ID.match(value))
 
 
 def sanitize_name(raw: str | None, *, fallback: str) -> str:

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from shared.conversations import conversation_id, reads_stream
 from shared.events import MessageSent, MessagesRead, NewEvent, new_id, now
+from shared.streams import conversation_id, reads_stream
 from shared.validation import SafeStr, StrictBody
 
 MAX_TEXT_CHARS = 10_000

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.events import NewEvent, PresenceChanged, PresenceReason
-
-
-def presence_stream(user_id: str) -> str:
-    return f"presence:{user_id}"
+from shared.streams import presence_stream
 
 
 def decide_presence(

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from command_api.domain.accounts import _display_name, user_stream
+from command_api.domain.accounts import _display_name
 from shared.events import Envelope, NewEvent, UserProfileUpdated, UserRegistered
+from shared.streams import user_stream
 from shared.validation import SafeStr, StrictBody
 
 

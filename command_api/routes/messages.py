@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from command_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, RateLimitDep, RecorderDep, SignerDep
-from command_api.domain.media import attach_media, is_media_id, media_stream
+from command_api.domain.media import attach_media
 from command_api.domain.messaging import MarkRead, SendMessage, check_recipient, mark_read, message_key, send_message
-from shared.conversations import conversation_id, message_payload, read_payload, reads_stream
+from shared.conversations import message_payload, read_payload
 from shared.event_store import ConcurrencyError
 from shared.events import MessagesRead
 from shared.logging import request_id_var
 from shared.schemas import MessageResponse, ReadResponse
+from shared.streams import conversation_id, is_media_id, media_stream, reads_stream
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
 

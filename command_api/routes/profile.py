@@ -9,14 +9,14 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
 from command_api.deps import CurrentUserId, EventStoreDep, ProfileRateDep, RecorderDep, SignerDep
-from command_api.domain.accounts import user_stream
-from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload, is_media_id, media_stream
+from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload
 from command_api.domain.messaging import DecisionError
 from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
 from command_api.rate_limit import too_many
 from shared.event_store import ConcurrencyError
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
+from shared.streams import is_media_id, media_stream, user_stream
 
 router = APIRouter(prefix="/api/profile", tags=["profile"])
 _ATTEMPTS = 5

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from command_api.deps import CurrentClaims, EventStoreDep, PasswordRateDep, SessionsDep, SettingsDep
-from command_api.domain.accounts import _new_password, user_stream
+from command_api.domain.accounts import _new_password
 from command_api.rate_limit import too_many
 from command_api.session_cookie import COOKIE, clear_session, issue_session
 from shared.auth import InvalidToken, check_password, decode_token, hash_password
 from shared.events import UserRegistered
 from shared.logging import request_id_var
+from shared.streams import user_stream
 from shared.validation import SafeStr, StrictBody
 from shared.web import error_body
 

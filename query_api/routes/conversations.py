@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, ServedHeadsDep, SignerDep, ViewsDep
-from shared.conversations import conversation_id, unpacked
+from shared.conversations import unpacked
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut
+from shared.streams import conversation_id
 from shared.views import (
     CONVERSATIONS,
     MESSAGES,

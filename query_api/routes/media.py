@@ -8,7 +8,6 @@ signature) gets the same 404, so outsiders cannot tell which ids exist. No signa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,13 +18,13 @@ from fastapi.responses import StreamingResponse
 from query_api.deps import EventStoreDep, SignerDep, StorageDep, ViewsDep
 from shared.events import MediaUploaded
 from shared.media_urls import Variant
+from shared.streams import is_media_id, media_stream
 from shared.views import MEDIA
 from shared.web import authenticated_user_id
 
 router = APIRouter(prefix="/api/media", tags=["media"])
 
 NOT_FOUND = "media not found"
-_MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 _INLINE_KINDS = {"image", "video", "audio"}
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -101,7 +100,7 @@ async def _authorised(
     exp: int | None,
     sig: str | None,
 ) -> _Stored:
-    well_formed = bool(_MEDIA_ID.match(media_id))
+    well_formed = is_media_id(media_id)
     signed = exp is not None and sig is not None and well_formed and signer.verify(media_id, variant, exp, sig)
     user_id: str | None = None
     if not signed:
@@ -115,7 +114,7 @@ async def _authorised(
         if not signed:
             raise _not_found()
         # A URL we signed names a real upload; the view may just lag behind the log.
-        event = await store.last_event(f"media:{media_id}")
+        event = await store.last_event(media_stream(media_id))
         if event is None or event.type != MediaUploaded.event_type:
             raise _not_found()
         doc = {**event.data, "viewers": []}

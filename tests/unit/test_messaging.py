@@ -12,8 +12,8 @@ from command_api.domain.messaging import (
     send_message,
 )
 from command_api.domain.presence import decide_presence
-from shared.conversations import conversation_id, participants, reads_stream
 from shared.events import MessageSent, MessagesRead, PresenceChanged, now
+from shared.streams import conversation_id, participants, reads_stream
 
 
 def text(**kw: object) -> SendMessage:

@@ -11,21 +11,21 @@ import logging
 import time
 from typing import Any
 
-import orjson
 import socketio
 from nats.aio.msg import Msg
+from pydantic import ValidationError
 
 from realtime.connections import user_room
 from realtime.directory import KnownUsers
 from realtime.sockets import SocketSessions
 from shared.bus import Bus, BusUnavailable
+from shared.signals import TYPING, TypingSignal
 
 log = logging.getLogger(__name__)
 
 # One relayed typing signal per sender and peer per this many seconds; the client shows it for a few seconds.
 TYPING_INTERVAL_SECONDS = 1.0
 _MAX_TRACKED = 50_000
-SIGNAL = "typing"
 
 
 class TypingRelay:
@@ -68,7 +68,9 @@ class TypingRelay:
         if not await self.users.exists(to):
             return
         try:
-            await self.bus.signal(SIGNAL, orjson.dumps({"from": sender, "to": to}))
+            await self.bus.signal(
+                TYPING, TypingSignal.model_validate({"from": sender, "to": to}).model_dump_json(by_alias=True).encode()
+            )
         except BusUnavailable:
             log.debug("typing signal dropped: NATS down")
 
@@ -86,8 +88,7 @@ class TypingRelay:
     async def on_signal(self, msg: Msg) -> None:
         """Every node gets every typing signal and tells the peer's sockets it has."""
         try:
-            signal = orjson.loads(msg.data)
-            sender, to = str(signal["from"]), str(signal["to"])
-        except (ValueError, KeyError, TypeError):
+            signal = TypingSignal.model_validate_json(msg.data)
+        except ValidationError:
             return
-        await self.sio.emit("typing", {"from": sender}, room=user_room(to))
+        await self.sio.emit("typing", {"from": signal.sender}, room=user_room(signal.to))
