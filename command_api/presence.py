@@ -32,7 +32,7 @@ from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import now
-from shared.mongo import delete_by_id
+from shared.mongo import delete_by_id, find_by_id
 from shared.signals import PRESENCE, PresenceReport
 from shared.streams import presence_stream
 from shared.waiting import stop_tasks
@@ -138,7 +138,12 @@ class PresenceRegistry:
         users = list(dict.fromkeys(users))
         if not users:
             return
-        connected = {doc["user"] async for doc in self.sessions.find({"user": {"$in": users}})}
+        # By _id: a session's id is its node and user, and the nodes are few (a filter on "user" would read every
+        # session of every node on FerretDB, each report of a connect storm again). A session is written after its
+        # node's document and deleted before it, so every session's node is among these.
+        nodes = [doc["_id"] async for doc in self.nodes.find({}, projection={"_id": 1})]
+        found = await find_by_id(self.sessions, [_session_id(node, user) for node in nodes for user in users])
+        connected = {doc["user"] for doc in found.values()}
         at = now()
         # Each user has a stream of their own: the appends go together (the store writes them as one group).
         await asyncio.gather(
