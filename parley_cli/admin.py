@@ -18,12 +18,9 @@ from shared.bus import Bus, BusUnavailable
 from shared.event_store import EventStore
 from shared.events import AdminGranted, AdminRevoked, Envelope, NewEvent
 from shared.settings import Settings
+from shared.streams import admin_stream
 
 _PUBLISH_WAIT_SECONDS = 5.0
-
-
-def admin_stream(user_id: str) -> str:
-    return f"admin:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from projector.bulk import ViewDocuments
 from shared.conversations import message_payload
+from shared.dispatch import EventHandlers
 from shared.events import Envelope, MessageSent, MessagesRead
 from shared.views import CONVERSATION_LISTS, CONVERSATIONS, ViewCatalog, summary_id
 
@@ -46,6 +47,9 @@ class ConversationsProjection:
         self.summaries = ViewDocuments(views[CONVERSATIONS])
         # Per owner, every peer with the last activity: the sidebar's conversations, read with one lookup.
         self.lists = ViewDocuments(views[CONVERSATION_LISTS], limit=20_000)
+        self.handlers = EventHandlers[dict[str, dict[str, Any]], None]()
+        self.handlers.on(MessageSent, self._on_message_sent)
+        self.handlers.on(MessagesRead, self._on_messages_read)
 
     async def ensure_indexes(self) -> None:
         """Read by ``_id`` only."""
@@ -59,7 +63,7 @@ class ConversationsProjection:
         await self.lists.flush()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
-        relevant = [e for e in events if e.type in (MessageSent.event_type, MessagesRead.event_type)]
+        relevant = [e for e in events if self.handlers.handles(e)]
         if not relevant:
             return
         ids = []
@@ -69,10 +73,7 @@ class ConversationsProjection:
         await self.summaries.load(ids)
         changed: dict[str, dict[str, Any]] = {}
         for event in relevant:
-            if event.type == MessageSent.event_type:
-                self._on_message_sent(event, changed)
-            else:
-                self._on_messages_read(event, changed)
+            self.handlers(event, changed)
         for doc in changed.values():
             doc["unread_seqs"] = sorted(s for s in doc["unread_seqs"] if s > doc["read_seq"])[-MAX_UNREAD_TRACKED:]
             doc["unread"] = len(doc["unread_seqs"])
@@ -102,9 +103,7 @@ class ConversationsProjection:
     def _doc(self, owner: str, peer: str, conversation_id: str, changed: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return self.summaries.edit(summary_id(owner, peer), changed, lambda: _empty(owner, peer, conversation_id))
 
-    def _on_message_sent(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, MessageSent)
+    def _on_message_sent(self, event: Envelope, data: MessageSent, changed: dict[str, dict[str, Any]]) -> None:
         payload = message_payload(event)
         for owner, peer in ((data.sender_id, data.receiver_id), (data.receiver_id, data.sender_id)):
             doc = self._doc(owner, peer, data.conversation_id, changed)
@@ -113,9 +112,7 @@ class ConversationsProjection:
             if owner == data.receiver_id and data.seq > doc["read_seq"] and data.seq not in doc["unread_seqs"]:
                 doc["unread_seqs"].append(data.seq)
 
-    def _on_messages_read(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, MessagesRead)
+    def _on_messages_read(self, event: Envelope, data: MessagesRead, changed: dict[str, dict[str, Any]]) -> None:
         mine = self._doc(data.reader_id, data.peer_id, data.conversation_id, changed)
         mine["read_seq"] = max(mine["read_seq"], data.up_to_seq)
         theirs = self._doc(data.peer_id, data.reader_id, data.conversation_id, changed)

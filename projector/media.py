@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from projector.bulk import ViewDocuments
+from shared.dispatch import EventHandlers
 from shared.events import Envelope, MediaUploaded, MessageSent
 from shared.views import MEDIA, ViewCatalog
 
@@ -20,6 +21,9 @@ class MediaProjection:
 
     def __init__(self, views: ViewCatalog) -> None:
         self.media = ViewDocuments(views[MEDIA])
+        self.handlers = EventHandlers[dict[str, Any], None]()
+        self.handlers.on(MediaUploaded, self.on_media_uploaded)
+        self.handlers.on(MessageSent, self.on_message_sent)
 
     async def ensure_indexes(self) -> None:
         """Read by ``_id`` only."""
@@ -41,10 +45,7 @@ class MediaProjection:
         await self.media.load([_media_id(e) for e in relevant])
         changed: dict[str, dict[str, Any]] = {}
         for event in relevant:
-            if event.type == MediaUploaded.event_type:
-                self.on_media_uploaded(event, changed)
-            else:
-                self.on_message_sent(event, changed)
+            self.handlers(event, changed)
         await self.media.write(changed)
 
     def _merge(self, media_id: str, fields: dict[str, Any], viewers: list[str], changed: dict[str, Any]) -> None:
@@ -54,16 +55,14 @@ class MediaProjection:
             return
         changed[media_id] = {**doc, **fields, "viewers": merged}
 
-    def on_media_uploaded(self, event: Envelope, changed: dict[str, Any]) -> None:
-        data = event.decode()
-        assert isinstance(data, MediaUploaded)
+    def on_media_uploaded(self, event: Envelope, data: MediaUploaded, changed: dict[str, Any]) -> None:
         fields = data.model_dump(exclude={"media_id"})
         fields["uploaded_at"] = event.occurred_at
         self._merge(data.media_id, fields, [data.uploader_id], changed)
 
-    def on_message_sent(self, event: Envelope, changed: dict[str, Any]) -> None:
-        data = event.decode()
-        assert isinstance(data, MessageSent) and data.media is not None
+    def on_message_sent(self, event: Envelope, data: MessageSent, changed: dict[str, Any]) -> None:
+        if data.media is None:
+            return  # a text message: no media to let its participants see
         self._merge(str(data.media["id"]), {}, [data.sender_id, data.receiver_id], changed)
 
 

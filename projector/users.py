@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from projector.bulk import ViewDocuments
+from shared.dispatch import EventHandlers
 from shared.events import AdminGranted, AdminRevoked, Envelope, PresenceChanged, UserProfileUpdated, UserRegistered
 from shared.views import (
     DIRECTORY,
@@ -20,8 +21,7 @@ from shared.views import (
     directory_chunk_id,
 )
 
-_ADMIN = (AdminGranted.event_type, AdminRevoked.event_type)
-_RELEVANT = (UserRegistered.event_type, UserProfileUpdated.event_type, PresenceChanged.event_type, *_ADMIN)
+Changes = dict[str, dict[str, Any]]  # user id -> the user's document as the batch leaves it
 
 
 class UsersProjection:
@@ -40,6 +40,12 @@ class UsersProjection:
         # Every name in DIRECTORY_CHUNKS documents, and a document of their content hashes: the query API reloads
         # a chunk only when its hash changed.
         self.directory = ViewDocuments(views[DIRECTORY], limit=1_000)
+        self.handlers = EventHandlers[Changes, None]()
+        self.handlers.on(UserRegistered, self.on_user_registered)
+        self.handlers.on(UserProfileUpdated, self.on_user_profile_updated)
+        self.handlers.on(PresenceChanged, self.on_presence_changed)
+        self.handlers.on(AdminGranted, self.on_admin_changed)
+        self.handlers.on(AdminRevoked, self.on_admin_changed)
 
     async def ensure_indexes(self) -> None:
         pass
@@ -53,20 +59,13 @@ class UsersProjection:
         await self.directory.flush()
 
     async def apply_batch(self, events: list[Envelope]) -> None:
-        relevant = [e for e in events if e.type in _RELEVANT]
+        relevant = [e for e in events if self.handlers.handles(e)]
         if not relevant:
             return
         await self.users.load([e.data["user_id"] for e in relevant])
-        changed: dict[str, dict[str, Any]] = {}
+        changed: Changes = {}
         for event in relevant:
-            if event.type == UserRegistered.event_type:
-                self.on_user_registered(event, changed)
-            elif event.type == PresenceChanged.event_type:
-                self.on_presence_changed(event, changed)
-            elif event.type in _ADMIN:
-                self.on_admin_changed(event, changed)
-            else:
-                self.on_user_profile_updated(event, changed)
+            self.handlers(event, changed)
         await self._list_names(changed)
         await self.users.write(changed)
 
@@ -110,9 +109,7 @@ class UsersProjection:
             },
         )
 
-    def on_user_registered(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, UserRegistered)
+    def on_user_registered(self, event: Envelope, data: UserRegistered, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)
         if doc["profile_version"] >= event.stream_version:
             return
@@ -123,18 +120,14 @@ class UsersProjection:
             profile_version=event.stream_version,
         )
 
-    def on_user_profile_updated(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, UserProfileUpdated)
+    def on_user_profile_updated(self, event: Envelope, data: UserProfileUpdated, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)
         if doc["profile_version"] >= event.stream_version:
             return
         # The avatar is kept as a media id; whoever serves the user signs its thumbnail URL then.
         doc.update(name=data.name, avatar_media_id=data.avatar_media_id, profile_version=event.stream_version)
 
-    def on_presence_changed(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, PresenceChanged)
+    def on_presence_changed(self, event: Envelope, data: PresenceChanged, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)
         if doc.get("presence_version", 0) >= event.stream_version:
             return
@@ -145,9 +138,7 @@ class UsersProjection:
             presence_version=event.stream_version,
         )
 
-    def on_admin_changed(self, event: Envelope, changed: dict[str, dict[str, Any]]) -> None:
-        data = event.decode()
-        assert isinstance(data, AdminGranted | AdminRevoked)
+    def on_admin_changed(self, event: Envelope, data: AdminGranted | AdminRevoked, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)
         if doc.get("admin_version", 0) >= event.stream_version:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from typing import Any
 
 import socketio
@@ -14,6 +15,7 @@ from realtime.directory import KnownUsers
 from realtime.presence_push import PresencePush
 from realtime.user_push import UserPush
 from shared.conversations import message_payload, read_payload
+from shared.dispatch import EventHandlers
 from shared.events import (
     Envelope,
     MessageSent,
@@ -68,6 +70,12 @@ class Fanout:
         self.recent = RecentIds(RECENT_EVENTS)
         # The highest log position received from the bus (0: none yet).
         self.position = 0
+        self.handlers = EventHandlers[None, Awaitable[None]]()
+        self.handlers.on(MessageSent, self._message)
+        self.handlers.on(MessagesRead, self._read)
+        self.handlers.on(UserRegistered, self._registered)
+        self.handlers.on(PresenceChanged, self._presence)
+        self.handlers.on(UserProfileUpdated, self._profile)
 
     async def on_bus_message(self, msg: Msg) -> None:
         try:
@@ -86,32 +94,32 @@ class Fanout:
             log.exception("push failed", extra={"event_id": event.id, "type": event.type})
 
     async def push(self, event: Envelope) -> None:
-        if event.type == MessageSent.event_type:
-            message = self.signer.message(message_payload(event))
-            # Both people, every tab: the sender's other devices see what was sent too.
-            await self._emit("message", message, message["sender_id"], message["receiver_id"])
-        elif event.type == MessagesRead.event_type:
-            receipt = read_payload(event)
-            await self._emit("read", receipt, receipt["peer_id"], receipt["reader_id"])
-        elif event.type == UserRegistered.event_type:
-            data = event.decode()
-            assert isinstance(data, UserRegistered)
-            self.known.learn(data.user_id)
-            # Everyone sees a new person appear in the sidebar (gathered with other user changes of the moment).
-            self.users.add({"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None})
-        elif event.type == PresenceChanged.event_type:
-            presence = event.decode()
-            assert isinstance(presence, PresenceChanged)
-            self.known.learn(presence.user_id)
-            # Everyone's sidebar shows the dot: a broadcast, gathered with other changes of the moment.
-            self.presence.add({"user_id": presence.user_id, "online": presence.online, "last_seen": presence.last_seen})
-        elif event.type == UserProfileUpdated.event_type:
-            profile = event.decode()
-            assert isinstance(profile, UserProfileUpdated)
-            # Only what changed: presence is not in this event, so clients merge these fields into the user.
-            self.users.add(
-                {"id": profile.user_id, "name": profile.name, "avatar": self.signer.avatar(profile.avatar_media_id)}
-            )
+        pushing = self.handlers(event, None)
+        if pushing is not None:
+            await pushing
+
+    async def _message(self, event: Envelope, data: MessageSent, _: None) -> None:
+        message = self.signer.message(message_payload(event))
+        # Both people, every tab: the sender's other devices see what was sent too.
+        await self._emit("message", message, message["sender_id"], message["receiver_id"])
+
+    async def _read(self, event: Envelope, data: MessagesRead, _: None) -> None:
+        receipt = read_payload(event)
+        await self._emit("read", receipt, receipt["peer_id"], receipt["reader_id"])
+
+    async def _registered(self, event: Envelope, data: UserRegistered, _: None) -> None:
+        self.known.learn(data.user_id)
+        # Everyone sees a new person appear in the sidebar (gathered with other user changes of the moment).
+        self.users.add({"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None})
+
+    async def _presence(self, event: Envelope, data: PresenceChanged, _: None) -> None:
+        self.known.learn(data.user_id)
+        # Everyone's sidebar shows the dot: a broadcast, gathered with other changes of the moment.
+        self.presence.add({"user_id": data.user_id, "online": data.online, "last_seen": data.last_seen})
+
+    async def _profile(self, event: Envelope, data: UserProfileUpdated, _: None) -> None:
+        # Only what changed: presence is not in this event, so clients merge these fields into the user.
+        self.users.add({"id": data.user_id, "name": data.name, "avatar": self.signer.avatar(data.avatar_media_id)})
 
     async def bus_back(self) -> None:
         """The bus connection is (again) up and subscribed: events published while this node could not hear them

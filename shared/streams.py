@@ -26,6 +26,11 @@ def credentials_stream(user_id: str) -> str:
     return f"credentials:{user_id}"
 
 
+def admin_stream(user_id: str) -> str:
+    """Whether the user is an admin (granted and revoked by an operator with ``parley admin``)."""
+    return f"admin:{user_id}"
+
+
 def conversation_id(user_a: str, user_b: str) -> str:
     """One stream per pair, whoever writes first: ``dm:<smaller id>:<larger id>``."""
     low, high = sorted((user_a, user_b))
