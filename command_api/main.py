@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from command_api.directory import UserDirectory
-from command_api.domain.messaging import DecisionError
+from command_api.domain.rules import DecisionError
 from command_api.presence import PresenceRegistry
 from command_api.quota import UploadQuota
 from command_api.rate_limit import TokenBuckets

@@ -6,33 +6,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field
 
+from command_api.domain.rules import display_name, new_password
 from shared.accounts import email_key, normalize_email
-from shared.auth import MAX_PASSWORD_BYTES
 from shared.events import NewEvent, UserRegistered
 from shared.streams import user_stream
-from shared.validation import SafeStr, StrictBody, visible_text
+from shared.validation import SafeStr, StrictBody
 
 __all__ = ["email_key", "normalize_email"]
-
-MIN_PASSWORD_CHARS = 8
-MAX_NAME_CHARS = 50
-
-
-def _display_name(value: str) -> str:
-    name = value.strip()
-    if not name:
-        raise ValueError("must not be empty")
-    if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"must be at most {MAX_NAME_CHARS} characters")
-    return visible_text(name)
-
-
-def _new_password(value: str) -> str:
-    if len(value) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"must be at least {MIN_PASSWORD_CHARS} characters")
-    if len(value.encode()) > MAX_PASSWORD_BYTES:
-        raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
-    return value
 
 
 def _email(value: str) -> str:
@@ -40,11 +20,11 @@ def _email(value: str) -> str:
 
 
 class RegisterUser(StrictBody):
-    name: Annotated[SafeStr, Field(max_length=500), AfterValidator(_display_name)]
+    name: Annotated[SafeStr, Field(max_length=500), AfterValidator(display_name)]
     email: Annotated[
         SafeStr, Field(max_length=254), AfterValidator(lambda v: v.strip()), EmailStr, AfterValidator(_email)
     ]
-    password: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_new_password)]
+    password: Annotated[SafeStr, Field(max_length=1000), AfterValidator(new_password)]
 
 
 class LogIn(StrictBody):

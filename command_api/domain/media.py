@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from command_api.domain.messaging import DecisionError
+from command_api.domain.rules import DecisionError
 from shared.events import Envelope, MediaKind, MediaUploaded, MessageType, NewEvent
 from shared.streams import media_stream
 

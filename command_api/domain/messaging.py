@@ -6,15 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from command_api.domain.rules import DecisionError
 from shared.events import MessageSent, MessagesRead, NewEvent, new_id, now
 from shared.streams import conversation_id, reads_stream
 from shared.validation import SafeStr, StrictBody
 
 MAX_TEXT_CHARS = 10_000
-
-
-class DecisionError(ValueError):
-    """A command that is well-formed but not allowed; the API answers 422 with this message."""
 
 
 def _trimmed(value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from command_api.domain.accounts import _display_name
+from command_api.domain.rules import display_name
 from shared.events import Envelope, NewEvent, UserProfileUpdated, UserRegistered
 from shared.streams import user_stream
 from shared.validation import SafeStr, StrictBody
@@ -17,7 +17,7 @@ from shared.validation import SafeStr, StrictBody
 class UpdateProfile(StrictBody):
     """Fields left out stay as they are; ``avatar_media_id: null`` removes the avatar."""
 
-    name: Annotated[SafeStr, Field(max_length=500), AfterValidator(_display_name)] | None = None
+    name: Annotated[SafeStr, Field(max_length=500), AfterValidator(display_name)] | None = None
     avatar_media_id: Annotated[SafeStr, Field(min_length=1, max_length=64)] | None = None
 
     @property

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from command_api.deps import CurrentUserId, EventStoreDep, ProfileRateDep, RecorderDep, SignerDep
 from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload
-from command_api.domain.messaging import DecisionError
 from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
+from command_api.domain.rules import DecisionError
 from command_api.rate_limit import too_many
 from shared.event_store import ConcurrencyError
 from shared.logging import request_id_var

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from command_api.deps import CurrentClaims, EventStoreDep, PasswordRateDep, SessionsDep, SettingsDep
-from command_api.domain.accounts import _new_password
+from command_api.domain.rules import new_password
 from command_api.rate_limit import too_many
 from command_api.session_cookie import COOKIE, clear_session, issue_session
 from shared.auth import InvalidToken, check_password, decode_token, hash_password
@@ -32,7 +32,7 @@ class RefreshResponse(BaseModel):
 
 class ChangePassword(StrictBody):
     current_password: Annotated[SafeStr, Field(max_length=1000)]
-    new_password: Annotated[SafeStr, Field(max_length=1000), AfterValidator(_new_password)]
+    new_password: Annotated[SafeStr, Field(max_length=1000), AfterValidator(new_password)]
 
 
 def _ended() -> HTTPException:

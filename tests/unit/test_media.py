@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from command_api.domain.media import MediaRefused, attach_media, avatar_upload, sanitize_name, upload_media
-from command_api.domain.messaging import DecisionError
 from command_api.domain.profile import UpdateProfile, fold, update_profile
+from command_api.domain.rules import DecisionError
 from command_api.imaging import ImageLimits, process_image
 from command_api.sniffing import DOCX, PPTX, XLSX, sniff
 from query_api.routes.media import content_disposition, parse_range
