@@ -446,9 +446,14 @@ class EventStore:
             return
         if len(self._prefetched) > _PREFETCH_MAX:  # read ahead for commands that stopped before asking
             self._prefetched.clear()
-        for stream, head in (await self.index.heads(unknown)).items():
-            if head.version >= self._at_least.get(stream, 0):
+        heads = await self.index.heads(unknown)
+        for stream in unknown:
+            head = heads.get(stream)
+            if head is not None and head.version >= self._at_least.get(stream, 0):
                 self._prefetched[stream] = head.version
+            elif head is None and self._at_least.get(stream, 0) == 0:
+                # No head: nobody appended to it (a first message between two people), as stream_version decides.
+                self._prefetched[stream] = 0
 
     async def stream_version(self, stream: str) -> int:
         """The version of the stream's last event, 0 for a stream with no events: from this process's memory, else

@@ -104,4 +104,7 @@ async def test_versions_read_ahead_are_answered_once(store: EventStore) -> None:
     assert await fresh.stream_version("presence:u1") == 1  # from the read ahead
     assert await fresh.stream_version("presence:u1") == 7  # taken: read again
     assert await fresh.stream_version("user:u2") == 1
+    # A stream with no head (a first message between two people) is answered from the read ahead too.
+    await store.append(presence("nobody"), expected_version=0)
     assert await fresh.stream_version("presence:nobody") == 0
+    assert await fresh.stream_version("presence:nobody") == 1  # taken: read again
