@@ -423,6 +423,10 @@ def close_size(instance: Instance, keep: bool) -> None:
         shutil.rmtree(instance.workdir, ignore_errors=True)
 
 
+# How long a woken instance is left to catch up before it is timed.
+WAKE_SECONDS = 0.5
+
+
 class Focus:
     """While one instance is timed, the others are paused (SIGSTOP to their services, FerretDB and NATS), and woken
     (SIGCONT) when their turn comes: their timers and polls would otherwise share the two cores with the one timed
@@ -441,6 +445,11 @@ class Focus:
         for instance in self.instances:
             if instance.total == size:
                 _signal(instance, signal.SIGCONT)
+        if self.current is not None:
+            # A woken process first runs every timer that fell due while it was stopped (NATS pings, polls,
+            # sweeps): let it, so that the first request timed does not wait behind them (the sends after a
+            # restart are timed without an untimed request first).
+            time.sleep(WAKE_SECONDS)
         self.current = size
 
     def release(self) -> None:
