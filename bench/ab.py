@@ -27,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from bench.common import cpu_seconds
+
 # The processes whose CPU is reported (by the start of their name in the stack).
 MEASURED = ("query", "command", "projector", "ferretdb")
 
@@ -86,11 +87,6 @@ def serve(out: Path) -> None:
             time.sleep(0.5)
     finally:
         stop_stack(stack, infra)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def signal_side(side: dict[str, Any], signum: int) -> None:

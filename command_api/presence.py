@@ -114,9 +114,9 @@ class PresenceRegistry:
         node = report.node
         at = now()
         await self.nodes.replace_one({"_id": node}, {"_id": node, "seen_at": at}, upsert=True)
-        if report.users is not None:  # a heartbeat: the node's full list replaces what we held for it
+        if report.is_heartbeat:  # a heartbeat: the node's full list replaces what we held for it
             held = {doc["user"] async for doc in self.sessions.find({"node": node})}
-            now_there = set(report.users)
+            now_there = set(report.users or ())
             up, down = now_there - held, held - now_there
         else:
             up, down = set(report.up) - set(report.down), set(report.down) - set(report.up)

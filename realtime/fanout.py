@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
@@ -25,6 +24,7 @@ from shared.events import (
     UserProfileUpdated,
     UserRegistered,
 )
+from shared.lru import Lru
 from shared.media_urls import MediaSigner
 
 log = logging.getLogger(__name__)
@@ -38,15 +38,13 @@ class RecentIds:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._ids: Lru[str, None] = Lru(capacity)
 
     def first_time(self, event_id: str) -> bool:
         """Whether ``event_id`` is new (and remember it)."""
         if event_id in self._ids:
             return False
-        self._ids[event_id] = None
-        if len(self._ids) > self.capacity:
-            self._ids.popitem(last=False)
+        self._ids.remember(event_id, None)
         return True
 
 

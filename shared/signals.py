@@ -21,7 +21,8 @@ USER_EXISTS = "user-exists"
 PROJECTOR_PAUSE = "projector.pause"
 PROJECTOR_RESUME = "projector.resume"
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_USER_ID = 64
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_USER_ID)]
 
 
 def _user_ids(values: Any) -> Any:
@@ -29,7 +30,7 @@ def _user_ids(values: Any) -> Any:
     # user of its node to expire.
     if not isinstance(values, list):
         return values
-    return [v for v in values if isinstance(v, str) and 0 < len(v) <= 64]
+    return [v for v in values if isinstance(v, str) and 0 < len(v) <= MAX_USER_ID]
 
 
 UserIds = Annotated[list[UserId], BeforeValidator(_user_ids)]
