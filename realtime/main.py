@@ -15,6 +15,7 @@ from realtime.fanout import Fanout
 from realtime.presence import PresenceReporter
 from realtime.presence_push import PresencePush
 from realtime.settings import RealtimeSettings
+from realtime.socket_manager import IndexedManager
 from realtime.sockets import SocketSessions
 from realtime.typing_relay import TypingRelay
 from realtime.user_push import UserPush
@@ -44,6 +45,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     sio = socketio.AsyncServer(
         async_mode="asgi",
+        client_manager=IndexedManager(),
         cors_allowed_origins=settings.origins,  # a browser from any other Origin is refused
         json=_OrjsonPackets,
         ping_interval=settings.ping_interval,
