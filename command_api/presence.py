@@ -31,7 +31,7 @@ from command_api.domain.presence import decide_presence
 from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
-from shared.events import now
+from shared.events import Envelope, now
 from shared.mongo import delete_by_id, find_by_id
 from shared.signals import PRESENCE, PresenceReport
 from shared.streams import presence_stream
@@ -145,15 +145,26 @@ class PresenceRegistry:
         found = await find_by_id(self.sessions, [_session_id(node, user) for node in nodes for user in users])
         connected = {doc["user"] for doc in found.values()}
         at = now()
+        # Every user's current state in a few reads for the lot (a storm settles thousands at once).
+        heads = await self.store.last_events([presence_stream(user) for user in users])
         # Each user has a stream of their own: the appends go together (the store writes them as one group).
         await asyncio.gather(
-            *(self._transition(user, has_sessions=user in connected, at=at, expired=expired) for user in users)
+            *(
+                self._transition(
+                    user, heads[presence_stream(user)], has_sessions=user in connected, at=at, expired=expired
+                )
+                for user in users
+            )
         )
 
-    async def _transition(self, user: str, *, has_sessions: bool, at: Any, expired: bool) -> None:
+    async def _transition(
+        self, user: str, head: Envelope | None, *, has_sessions: bool, at: Any, expired: bool
+    ) -> None:
+        """Append the user's transition, if any, on top of ``head`` (their presence stream's newest event)."""
         stream = presence_stream(user)
-        for _ in range(3):
-            head = await self.store.last_event(stream)
+        for attempt in range(3):
+            if attempt:
+                head = await self.store.last_event(stream)
             online = bool(head and head.data.get("online"))
             decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at, expired=expired)
             if decided is None:

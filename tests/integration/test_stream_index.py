@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now, position_id
 from shared.stream_index import CHECKPOINT, INDEX, head_id
+from tests.support import Infra
 
 
 def presence(user: str, online: bool = True) -> NewEvent:
@@ -108,3 +112,45 @@ async def test_versions_read_ahead_are_answered_once(store: EventStore) -> None:
     await store.append(presence("nobody"), expected_version=0)
     assert await fresh.stream_version("presence:nobody") == 0
     assert await fresh.stream_version("presence:nobody") == 1  # taken: read again
+
+
+class _Finds(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.finds = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.finds += event.command_name == "find"
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_many_heads_are_read_together(store: EventStore, infra: Infra) -> None:
+    """A presence storm settles thousands of users at once: their heads come in a few reads, not two per user."""
+    for i in range(60):
+        await store.append(presence(f"u{i}"), expected_version=0)
+    await store.append(presence("u0", online=False), expected_version=1)
+    streams = [f"presence:u{i}" for i in range(60)] + ["presence:nobody"]
+    expected = {stream: await EventStore(store.db).last_event(stream) for stream in streams}
+    finds = _Finds()
+    watched: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infra.ferretdb.url, tz_aware=True, event_listeners=[finds]
+    )
+    try:
+        fresh = EventStore(watched[store.db.name])
+        fresh.forget("presence:u7", at_least=1)  # known here to have reached version 1: its entry will do
+        assert await fresh.last_events(streams) == expected
+        assert finds.finds == 2  # the heads, then their events
+        assert await fresh.last_events(streams) == expected
+        assert finds.finds == 3  # remembered, but for the stream with no events: its head is asked again
+        # An index entry behind what this process saw is seen through, stream by stream.
+        fresh.forget("presence:u3", at_least=2)
+        await store.append(presence("u3", online=False), expected_version=1)
+        await store.db[INDEX].update_one({"_id": head_id("presence:u3")}, {"$set": {"version": 1}})
+        newest = await fresh.last_events(["presence:u3"])
+        assert newest["presence:u3"] is not None and newest["presence:u3"].stream_version == 2
+    finally:
+        await watched.close()
