@@ -1,7 +1,9 @@
 """Presence benchmark: N sockets (one per user) connect at once, then all leave.
 
-Reports the time until every presence is settled (all N users online in the `users` view, then all offline), the
-number of `PresenceChanged` events appended (2N expected), and the realtime node's memory per socket.
+Reports the time until every presence is settled (all N users online in the `users` view, then all offline), a
+timeline of each direction (sockets connected, transitions appended, the watcher told), the number of
+`PresenceChanged` events appended (2N expected), and the realtime node's memory per socket. The N sockets are raw
+Engine.IO clients (bench/raw_socket.py), so that this process keeps up with the node; one Socket.IO client watches.
 Usage: `.venv/bin/python -m bench.presence --users 1000`.
 """
 
