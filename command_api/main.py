@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from command_api.directory import UserDirectory
 from command_api.domain.rules import DecisionError
+from command_api.media.uploads import FRAMING_ALLOWANCE
 from command_api.presence import PresenceRegistry
 from command_api.quota import UploadQuota
 from command_api.rate_limit import TokenBuckets
@@ -20,7 +21,6 @@ from command_api.routes import auth, messages, profile, sessions, uploads
 from command_api.sessions import Sessions
 from command_api.settings import CommandSettings
 from command_api.throttle import LoginThrottle
-from command_api.uploads import FRAMING_ALLOWANCE
 from shared.auth import create_access_token
 from shared.breaker import DatabaseBreaker
 from shared.bus import Bus

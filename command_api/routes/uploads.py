@@ -18,11 +18,11 @@ from command_api.deps import (
     UploadQuotaDep,
 )
 from command_api.domain.media import MediaRefused, damaged, media_meta, sanitize_name, upload_media
-from command_api.imaging import ImageLimits, process_image
+from command_api.media.imaging import ImageLimits, process_image
+from command_api.media.sniffing import sniff
+from command_api.media.uploads import FRAMING_ALLOWANCE, receive_file
 from command_api.quota import QuotaExceeded
 from command_api.rate_limit import too_many
-from command_api.sniffing import sniff
-from command_api.uploads import FRAMING_ALLOWANCE, receive_file
 from shared.events import MediaUploaded, new_id
 from shared.logging import request_id_var
 from shared.schemas import MediaOut

@@ -14,8 +14,8 @@ from PIL import Image
 from command_api.domain.media import MediaRefused, attach_media, avatar_upload, sanitize_name, upload_media
 from command_api.domain.profile import UpdateProfile, fold, update_profile
 from command_api.domain.rules import DecisionError
-from command_api.imaging import ImageLimits, process_image
-from command_api.sniffing import DOCX, PPTX, XLSX, sniff
+from command_api.media.imaging import ImageLimits, process_image
+from command_api.media.sniffing import DOCX, PPTX, XLSX, sniff
 from query_api.routes.media import content_disposition, parse_range
 from shared.events import Envelope, MediaUploaded, UserProfileUpdated, UserRegistered
 from shared.media_urls import MediaSigner

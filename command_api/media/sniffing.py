@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import filetype
 
-from command_api.containers import mp4_handlers, webm_tracks
 from command_api.domain.media import damaged, unsupported
+from command_api.media.containers import mp4_handlers, webm_tracks
 from shared.events import MediaKind
 
 HEAD_BYTES = 64 * 1024
