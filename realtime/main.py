@@ -20,7 +20,7 @@ from realtime.sockets import SocketSessions
 from realtime.typing_relay import TypingRelay
 from realtime.user_push import UserPush
 from shared.bus import Bus
-from shared.gc_tuning import freeze_startup_objects
+from shared.gc_tuning import freeze_startup_objects, space_out_full_collections
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner
 from shared.sessions import Revocations, start_following
@@ -92,6 +92,7 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
         bus.start()
         presence.start()
         freeze_startup_objects()
+        space_out_full_collections()
         try:
             yield
         finally:

@@ -56,6 +56,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+        # uvicorn set these to its own --log-level before the app was built: they take the service's level instead
+        # (a realtime node wrote a line per socket at WARNING, a tenth of its CPU in a connect storm).
+        logger.setLevel(logging.NOTSET)
     # Access lines are noisy and carry no request id; our middleware logs each request instead.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     for noisy in ("pymongo", "nats", "engineio", "socketio"):
