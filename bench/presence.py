@@ -3,7 +3,8 @@
 Reports the time until every presence is settled (all N users online in the `users` view, then all offline), a
 timeline of each direction (sockets connected, transitions appended, the watcher told), the number of
 `PresenceChanged` events appended (2N expected), and the realtime node's memory per socket. The N sockets are raw
-Engine.IO clients (bench/raw_socket.py), so that this process keeps up with the node; one Socket.IO client watches.
+Engine.IO clients (bench/raw_socket.py), so that this process keeps up with the node, and each names the same 30
+people (a first sidebar page) with `watch_presence`; one Socket.IO client, naming nobody, hears about everyone.
 Usage: `.venv/bin/python -m bench.presence --users 1000`.
 """
 
@@ -35,6 +36,9 @@ async def run(count: int) -> None:
             "PARLEY_NODE_TIMEOUT_SECONDS": "30",
             "PARLEY_PING_INTERVAL": "20",
             "PARLEY_PING_TIMEOUT": "20",
+            # The users were all signed up a moment ago, as people of a real instance were not: their presence
+            # would reach every socket for the first seconds after (realtime/presence_push.py).
+            "PARLEY_PRESENCE_NEWCOMER_SECONDS": "1",
         }
     )
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url)
@@ -75,8 +79,14 @@ async def run(count: int) -> None:
         rss_before = rss_mib(realtime.pid)
         meter = CpuMeter({p.name: p for p in stack.processes} | {"ferretdb": infra.ferretdb.process})
 
+        # Each person's client names the people it shows, as the web client does: here the same first sidebar page
+        # of 30 for everyone (the watcher, who names nobody, hears about everyone).
+        first_page = ids[:30]
+
         async def connect(user: dict[str, Any]) -> None:
-            sockets.append(await RawSocket.connect(session, stack.url("realtime"), user["access_token"]))
+            socket = await RawSocket.connect(session, stack.url("realtime"), user["access_token"])
+            await socket.emit("watch_presence", {"user_ids": first_page})
+            sockets.append(socket)
 
         async def appended_at(online: bool) -> list[float]:
             """When each user's transition was appended (wall clock)."""

@@ -16,7 +16,7 @@ import aiohttp
 
 # Engine.IO v4 packet types (text frames), and Socket.IO's inside a "message".
 _OPEN, _PING, _PONG, _MESSAGE = "0", "2", "3", "4"
-_SIO_CONNECT, _SIO_CONNECT_ERROR = "0", "4"
+_SIO_CONNECT, _SIO_EVENT, _SIO_CONNECT_ERROR = "0", "2", "4"
 
 
 class SocketRefused(Exception):
@@ -56,6 +56,10 @@ class RawSocket:
         socket = cls(ws)
         socket._reader = asyncio.get_running_loop().create_task(socket._read())
         return socket
+
+    async def emit(self, event: str, data: object) -> None:
+        """Send a Socket.IO event (no acknowledgement asked)."""
+        await self.ws.send_str(_MESSAGE + _SIO_EVENT + json.dumps([event, data]))
 
     async def _read(self) -> None:
         async for msg in self.ws:

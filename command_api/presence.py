@@ -32,7 +32,7 @@ from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.event_store import ConcurrencyError, EventStore
 from shared.events import Envelope, now
-from shared.mongo import delete_by_id, find_by_id
+from shared.mongo import delete_by_id, find_by_id, insert_new
 from shared.signals import PRESENCE, PresenceReport
 from shared.streams import presence_stream
 from shared.waiting import stop_tasks
@@ -123,8 +123,9 @@ class PresenceRegistry:
         for user in up:
             self._due.pop(user, None)
         if up:
-            await delete_by_id(self.sessions, [_session_id(node, u) for u in up])
-            await self.sessions.insert_many([{"_id": _session_id(node, u), "node": node, "user": u} for u in up])
+            # A session already there (a repeated report) is the same document: kept, not deleted and written again
+            # (deletes by _id cost FerretDB as much as inserts: a storm's 5,000 ups were 1.5 s more).
+            await insert_new(self.sessions, [{"_id": _session_id(node, u), "node": node, "user": u} for u in up])
             await self.settle(up)
         if down:
             await delete_by_id(self.sessions, [_session_id(node, u) for u in down])

@@ -107,6 +107,7 @@ class Fanout:
 
     async def _registered(self, event: Envelope, data: UserRegistered, _: None) -> None:
         self.known.learn(data.user_id)
+        self.presence.newcomer(data.user_id)
         # Everyone sees a new person appear in the sidebar (gathered with other user changes of the moment).
         self.users.add({"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None})
 

@@ -13,6 +13,7 @@ from realtime.connections import register_connection_handlers
 from realtime.directory import KnownUsers
 from realtime.fanout import Fanout
 from realtime.presence import PresenceReporter
+from realtime.presence_audience import PresenceAudience
 from realtime.presence_push import PresencePush
 from realtime.settings import RealtimeSettings
 from realtime.socket_manager import IndexedManager
@@ -60,12 +61,18 @@ def create_app(settings: RealtimeSettings | None = None) -> socketio.ASGIApp:
         secret=settings.jwt_secret.get_secret_value(),
         max_sockets_per_user=settings.max_sockets_per_user,
     )
-    register_connection_handlers(sio, sockets, presence)
+    audience = PresenceAudience(max_watched=settings.max_watched_presence)
+    register_connection_handlers(sio, sockets, presence, audience)
     users = KnownUsers(bus)
     fanout = Fanout(
         sio,
         MediaSigner.from_settings(settings),
-        PresencePush(sio, window_seconds=settings.presence_push_window),
+        PresencePush(
+            sio,
+            audience,
+            window_seconds=settings.presence_push_window,
+            newcomer_seconds=settings.presence_newcomer_seconds,
+        ),
         UserPush(sio, window_seconds=settings.user_push_window),
         users,
     )

@@ -20,6 +20,11 @@ class RealtimeSettings(Settings):
     heartbeat_seconds: float = 10.0
     # Presence changes arriving within this many seconds are pushed together (see realtime/presence_push.py).
     presence_push_window: float = 0.1
+    # People one socket may watch the presence of (``watch_presence``); a socket naming more hears about everyone.
+    max_watched_presence: int = 2000
+    # A sign-up's presence goes to every socket this long after it (clients cannot name them before they hear of
+    # them: the `user` push is gathered for user_push_window, then the client names its people again).
+    presence_newcomer_seconds: float = 10.0
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     # Sockets one user may hold on one node (tabs and devices); more are refused with "too many connections".

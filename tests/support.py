@@ -237,6 +237,8 @@ class Stack:
             "PARLEY_PRESENCE_GRACE_SECONDS": "1",
             "PARLEY_HEARTBEAT_SECONDS": "1",
             "PARLEY_NODE_TIMEOUT_SECONDS": "4",
+            # A sign-up's presence goes to every socket for 2 s (realtime/presence_push.py), not 10.
+            "PARLEY_PRESENCE_NEWCOMER_SECONDS": "2",
             "PARLEY_PING_TIMEOUT": "5",
             # Uploads of this stack's command API, served by its query API; never the repo's .data/media.
             "PARLEY_MEDIA_DIR": str(self.infra.workdir / f"{self.name}-media"),

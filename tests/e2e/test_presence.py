@@ -70,6 +70,33 @@ async def test_online_while_any_tab_is_open_across_nodes(
     await eventually(alice_offline_in_sidebar, what="sidebar says offline")
 
 
+async def test_a_socket_hears_only_about_the_people_it_watches(
+    http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory
+) -> None:
+    alice, bob, carol = [await register(http, stack, name=n) for n in ("Alice", "Bob", "Carol")]
+    await asyncio.sleep(2.5)  # no longer newcomers (PARLEY_PRESENCE_NEWCOMER_SECONDS), whose presence reaches all
+    watcher = await sockets(stack.url("realtime"), bob["access_token"])
+    everyone = await sockets(stack.url("realtime2"), bob["access_token"])  # names nobody: hears about everyone
+    answer = await watcher.call("watch_presence", {"user_ids": [alice["user"]["id"]]}, timeout=10)
+    assert answer == {"ok": True, "everyone": False}
+    await sockets(stack.url("realtime2"), carol["access_token"])
+    await sockets(stack.url("realtime2"), alice["access_token"])
+    await until(lambda: presence_of(everyone, alice["user"]["id"]) == [True], "everyone hears alice")
+    await until(lambda: presence_of(everyone, carol["user"]["id"]) == [True], "everyone hears carol")
+    await until(lambda: presence_of(watcher, alice["user"]["id"]) == [True], "the watcher hears alice")
+    assert presence_of(watcher, carol["user"]["id"]) == []
+    # Someone who just signed up reaches everyone: nobody could name them before hearing of them.
+    dan = await register(http, stack, name="Dan")
+    await sockets(stack.url("realtime2"), dan["access_token"])
+    await until(lambda: presence_of(watcher, dan["user"]["id"]) == [True], "the watcher hears the newcomer")
+    # Naming people again replaces the list; naming more than a node allows means everyone.
+    answer = await watcher.call("watch_presence", {"user_ids": [str(i) for i in range(3000)]}, timeout=10)
+    assert answer == {"ok": True, "everyone": True}
+    for bad in ({"user_ids": "alice"}, {"user_ids": [1]}, {"user_ids": ["x" * 65]}, None):
+        answer = await watcher.call("watch_presence", bad, timeout=10)
+        assert answer == {"ok": False, "error": "user_ids must be a list of user ids"}
+
+
 async def test_a_reload_does_not_flash_offline(
     http: httpx.AsyncClient, stack: Stack, sockets: SocketFactory, mongo: AsyncMongoClient[dict[str, Any]]
 ) -> None:

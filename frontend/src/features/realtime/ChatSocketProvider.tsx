@@ -14,7 +14,7 @@ import { io, type Socket } from "socket.io-client";
 import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
 import { useApi, useAuth } from "../auth/AuthProvider.tsx";
 import { useOutbox } from "../composer/OutboxProvider.tsx";
-import { fetchPeople } from "../sidebar/knownPeople.ts";
+import { fetchPeople, knownPeople } from "../sidebar/knownPeople.ts";
 import { applyPresence, applyPresences, queryKeys, updateMe, upsertUser } from "./cache.ts";
 import { applyMessagesToCache, applyReadsToCache } from "./applyToCache.ts";
 import { SyncEngine } from "./syncEngine.ts";
@@ -39,6 +39,8 @@ type ClientEvents = {
   typing: (payload: { to: string }) => void;
   /** The renewed access token: the socket then lives as long as it does. */
   renew: (payload: { token: string }) => void;
+  /** The people whose presence this client shows: the server then pushes only theirs. */
+  watch_presence: (payload: { user_ids: string[] }) => void;
 };
 type ChatSocket = Socket<ServerEvents, ClientEvents>;
 
@@ -133,6 +135,31 @@ export function ChatSocketProvider({
     const socket: ChatSocket = io({ auth: (cb) => cb({ token: tokenRef.current }), transports: ["websocket"] });
     socketRef.current = socket;
 
+    // The server pushes the presence of the people named here, the people this client knows (pages, searches,
+    // conversations), not of everyone: otherwise a thousand people coming online is a thousand pushes to each
+    // of the thousand. Named on each connect and again when they change, changes of one moment together.
+    let watched = "";
+    let watchQueued = false;
+    const watchKnownPeople = () => {
+      if (watchQueued) return;
+      watchQueued = true;
+      queueMicrotask(() => {
+        watchQueued = false;
+        if (!socket.connected) return;
+        const ids = knownPeople(queryClient)
+          .map((u) => u.id)
+          .sort();
+        const key = ids.join(",");
+        if (key === watched) return;
+        watched = key;
+        socket.emit("watch_presence", { user_ids: ids });
+      });
+    };
+    const stopWatchingPeople = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type !== "updated" || event.query.queryKey[0] !== queryKeys.users[0]) return;
+      if (event.query.queryKey.length === queryKeys.users.length) watchKnownPeople();
+    });
+
     // The server refused us or dropped us on purpose: find out whether the session is
     // over (a 401 logs out), otherwise try again.
     const recheck = () => {
@@ -149,6 +176,8 @@ export function ChatSocketProvider({
 
     socket.on("connect", () => {
       connects++;
+      watched = ""; // a new socket hears about everyone until it names its people
+      watchKnownPeople();
       setStatus("connected");
       setEverConnected(true);
       void engine.connected();
@@ -204,6 +233,7 @@ export function ChatSocketProvider({
     return () => {
       clearTimeout(retryTimer);
       stopWatchingUsers();
+      stopWatchingPeople();
       socket.removeAllListeners();
       socket.disconnect();
       socketRef.current = null;

@@ -148,6 +148,29 @@ describe("sidebar pages", () => {
   });
 });
 
+describe("presence watched", () => {
+  it("names the people it knows to its socket on connect and again as pages add people", async () => {
+    setup();
+    await screen.findByRole("button", { name: "Bob, online" });
+    const socket = lastSocket();
+    act(() => socket.goOnline());
+    const watched = () =>
+      socket.emitted.filter(([event]) => event === "watch_presence").map(([, p]) => (p as { user_ids: string[] }).user_ids);
+    await waitFor(() => expect(watched()).toHaveLength(1));
+    expect(watched()[0]).toHaveLength(30);
+    expect(watched()[0]).toContain(BOB);
+
+    act(() => setAllInView(true));
+    await waitFor(() => expect(watched().at(-1)).toHaveLength(74));
+    // A reconnect names them again (a new socket hears about everyone until it does).
+    const before = watched().length;
+    act(() => socket.goOffline());
+    act(() => socket.goOnline());
+    await waitFor(() => expect(watched()).toHaveLength(before + 1));
+    expect(watched().at(-1)).toHaveLength(74);
+  });
+});
+
 describe("sidebar live", () => {
   it("a message from someone not loaded yet looks them up and puts them at the top with the message", async () => {
     const { backend } = setup();
