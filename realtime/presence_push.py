@@ -57,8 +57,10 @@ class PresencePush:
 
     async def _push(self, changes: list[dict[str, Any]]) -> None:
         since = asyncio.get_running_loop().time() - self.newcomer_seconds
-        newcomers = [c for c in changes if self._newcomers.get(c["user_id"], since) > since]
-        known = [c for c in changes if self._newcomers.get(c["user_id"], since) <= since]
+        newcomers: list[dict[str, Any]] = []
+        known: list[dict[str, Any]] = []
+        for change in changes:
+            (newcomers if self._newcomers.get(change["user_id"], since) > since else known).append(change)
         if newcomers:
             await self._emit(newcomers, None)  # every socket
         if known:

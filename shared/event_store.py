@@ -386,25 +386,12 @@ class EventStore:
 
     async def last_event(self, stream: str) -> Envelope | None:
         """The stream's newest event: from this process's memory, else from the index (two reads by ``_id``)."""
-        cached = self._heads.get(stream)
-        if cached is not None:
-            return cached
-        head = await self.index.head(stream)
-        at_least = self._at_least.get(stream, 0)
-        if head is None or head.version < at_least:
-            if at_least == 0:
-                return None  # a stream nobody appended to
-            return await self._head_from_log(stream)
-        event = await self.at(head.position)
-        if event is None or event.stream != stream:
-            return await self._head_from_log(stream)
-        self._heads.remember(stream, event)
-        self._at_least.pop(stream, None)
-        return event
+        return (await self.last_events([stream]))[stream]
 
     async def last_events(self, streams: Sequence[str]) -> dict[str, Envelope | None]:
-        """``last_event`` of many streams: what this process does not remember is read in one ``$in`` on the index
-        and one on the log (per chunk), not two reads per stream; a connect storm settles thousands at once."""
+        """The newest event of each stream. What this process does not remember is read in one ``$in`` on the
+        index and one on the log (per chunk), not two reads per stream: a connect storm settles thousands at once.
+        A stream whose index entry is behind what this process saw is asked of the log itself."""
         found: dict[str, Envelope | None] = {}
         unknown = []
         for stream in dict.fromkeys(streams):
@@ -413,24 +400,24 @@ class EventStore:
                 found[stream] = cached
             else:
                 unknown.append(stream)
-        heads = await self.index.heads(unknown)
+        heads = {
+            stream: head
+            for stream, head in (await self.index.heads(unknown)).items()
+            if head.version >= self._at_least.get(stream, 0)  # an entry behind what this process saw is no use
+        }
         events = await self._read_positions(head.position for head in heads.values())
-        doubtful = []
         for stream in unknown:
             head = heads.get(stream)
-            at_least = self._at_least.get(stream, 0)
-            if head is None and at_least == 0:
+            if head is None and self._at_least.get(stream, 0) == 0:
                 found[stream] = None  # a stream nobody appended to
                 continue
-            event = events.get(head.position) if head is not None and head.version >= at_least else None
+            event = events.get(head.position) if head is not None else None
             if event is None or event.stream != stream:
-                doubtful.append(stream)  # the index is behind what this process saw: last_event asks the log
+                found[stream] = await self._head_from_log(stream)
                 continue
             self._heads.remember(stream, event)
             self._at_least.pop(stream, None)
             found[stream] = event
-        for stream in doubtful:
-            found[stream] = await self.last_event(stream)
         return found
 
     async def _head_from_log(self, stream: str) -> Envelope | None:

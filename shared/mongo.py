@@ -74,6 +74,9 @@ async def find_by_id(collection: AsyncCollection[Document], ids: Iterable[Any]) 
     always does. Ids of any other type are looked up one by one (FerretDB would read the whole collection)."""
     found: dict[Any, Document] = {}
     ids = list(dict.fromkeys(ids))
+    if len(ids) == 1:  # a plain equality: a little cheaper than an `$in` of one, on FerretDB as on MongoDB
+        one = await collection.find_one({"_id": ids[0]})
+        return {ids[0]: one} if one is not None else {}
     strings = [i for i in ids if isinstance(i, str)]
     for start in range(0, len(strings), IN_CHUNK):
         chunk = strings[start : start + IN_CHUNK]
