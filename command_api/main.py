@@ -24,7 +24,8 @@ from command_api.throttle import LoginThrottle
 from shared.auth import create_access_token
 from shared.breaker import DatabaseBreaker
 from shared.bus import Bus
-from shared.event_store import ConcurrencyError, EventStore
+from shared.event_log import ConcurrencyError
+from shared.event_store import EventStore
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.media_urls import MediaSigner

@@ -30,7 +30,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from command_api.domain.presence import decide_presence
 from command_api.recorder import Recorder
 from shared.bus import Bus
-from shared.event_store import ConcurrencyError, EventStore
+from shared.event_log import ConcurrencyError
+from shared.event_store import EventStore
 from shared.events import Envelope, now
 from shared.mongo import delete_by_id, find_by_id, insert_new
 from shared.signals import PRESENCE, PresenceReport

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.event_store import AppendResult, EventStore
+from shared.event_log import AppendResult
+from shared.event_store import EventStore
 from shared.events import NewEvent
 from shared.outbox import Outbox
 

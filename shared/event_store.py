@@ -36,6 +36,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from shared.breaker import DatabaseBreaker
+from shared.event_log import AppendResult, ConcurrencyError
 from shared.events import Envelope, NewEvent, position_id
 from shared.lru import Lru
 from shared.mongo import find_by_id
@@ -58,22 +59,6 @@ _CHECKPOINT_SECONDS = 1.0
 _PROBE = 32
 # Read-ahead versions kept at most (each is taken by the command that asked for it, right after).
 _PREFETCH_MAX = 10_000
-
-
-class ConcurrencyError(Exception):
-    """Another writer appended to the stream at the expected version first."""
-
-    def __init__(self, stream: str, expected_version: int) -> None:
-        super().__init__(f"stream {stream!r} is past version {expected_version}")
-        self.stream = stream
-        self.expected_version = expected_version
-
-
-@dataclass(frozen=True, slots=True)
-class AppendResult:
-    event: Envelope
-    # False when the idempotency key was already used: ``event`` is then the event stored the first time.
-    created: bool
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from command_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, RateLim
 from command_api.domain.media import attach_media
 from command_api.domain.messaging import MarkRead, SendMessage, check_recipient, mark_read, message_key, send_message
 from shared.conversations import message_payload, read_payload
-from shared.event_store import ConcurrencyError
+from shared.event_log import ConcurrencyError
 from shared.events import MessagesRead
 from shared.logging import request_id_var
 from shared.schemas import MessageResponse, ReadResponse

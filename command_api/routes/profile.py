@@ -13,7 +13,7 @@ from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload
 from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
 from command_api.domain.rules import DecisionError
 from command_api.rate_limit import too_many
-from shared.event_store import ConcurrencyError
+from shared.event_log import ConcurrencyError
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
 from shared.streams import is_media_id, media_stream, user_stream

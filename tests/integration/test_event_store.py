@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from shared.event_store import ConcurrencyError, EventStore, position_id
+from shared.event_log import ConcurrencyError
+from shared.event_store import EventStore, position_id
 from shared.events import EVENT_TYPES, UPCASTERS, EventData, NewEvent, PresenceChanged, UserRegistered, now
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from shared.event_store import ConcurrencyError, EventStore
+from shared.event_log import ConcurrencyError
+from shared.event_store import EventStore
 from shared.events import NewEvent, PresenceChanged, UserProfileUpdated, UserRegistered, now, position_id
 from shared.stream_index import CHECKPOINT, INDEX, head_id
 from tests.support import Infra
