@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from nats.aio.msg import Msg
 
 from shared.bus import Bus
-from shared.event_store import EventStore
+from shared.event_log import EventLog
 from shared.signals import USER_EXISTS
 from shared.streams import user_stream
 
@@ -22,7 +22,7 @@ QUEUE_GROUP = "directory"
 
 
 class UserDirectory:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventLog) -> None:
         self.store = store
         self._known: set[str] = set()
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from command_api.directory import UserDirectory
-from command_api.domain.rules import DecisionError
+from command_api.domain.rules import AlreadyExists, DecisionError, NotFound
 from command_api.media.uploads import FRAMING_ALLOWANCE
 from command_api.presence import PresenceRegistry
 from command_api.quota import UploadQuota
@@ -127,6 +127,14 @@ def create_app(settings: CommandSettings | None = None) -> FastAPI:
     @app.exception_handler(DecisionError)
     async def refused(request: Request, exc: DecisionError) -> JSONResponse:
         return JSONResponse(error_body(str(exc)), status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(error_body(str(exc)), status_code=404)
+
+    @app.exception_handler(AlreadyExists)
+    async def exists(request: Request, exc: AlreadyExists) -> JSONResponse:
+        return JSONResponse(error_body(str(exc)), status_code=409)
 
     @app.exception_handler(ConcurrencyError)
     async def conflict(request: Request, exc: ConcurrencyError) -> JSONResponse:

@@ -27,12 +27,11 @@ from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from command_api.domain.presence import decide_presence
+from command_api.handlers.presence import settle_presence
 from command_api.recorder import Recorder
 from shared.bus import Bus
-from shared.event_log import ConcurrencyError
 from shared.event_store import EventStore
-from shared.events import Envelope, now
+from shared.events import now
 from shared.mongo import delete_by_id, find_by_id, insert_new
 from shared.signals import PRESENCE, PresenceReport
 from shared.streams import presence_stream
@@ -152,30 +151,18 @@ class PresenceRegistry:
         # Each user has a stream of their own: the appends go together (the store writes them as one group).
         await asyncio.gather(
             *(
-                self._transition(
-                    user, heads[presence_stream(user)], has_sessions=user in connected, at=at, expired=expired
+                settle_presence(
+                    user,
+                    has_sessions=user in connected,
+                    at=at,
+                    expired=expired,
+                    log=self.store,
+                    recorder=self.recorder,
+                    head=heads[presence_stream(user)],
                 )
                 for user in users
             )
         )
-
-    async def _transition(
-        self, user: str, head: Envelope | None, *, has_sessions: bool, at: Any, expired: bool
-    ) -> None:
-        """Append the user's transition, if any, on top of ``head`` (their presence stream's newest event)."""
-        stream = presence_stream(user)
-        for attempt in range(3):
-            if attempt:
-                head = await self.store.last_event(stream)
-            online = bool(head and head.data.get("online"))
-            decided = decide_presence(user, currently_online=online, has_sessions=has_sessions, at=at, expired=expired)
-            if decided is None:
-                return
-            try:
-                await self.recorder.record(decided, expected_version=head.stream_version if head else 0)
-                return
-            except ConcurrencyError:
-                self.store.forget(stream)  # another instance moved it: look again
 
     async def _sweep_loop(self) -> None:
         while True:

@@ -61,6 +61,25 @@ _PROBE = 32
 _PREFETCH_MAX = 10_000
 
 
+def event_document(new: NewEvent, *, stream_version: int) -> dict[str, Any]:
+    """The stored document of ``new`` as version ``stream_version`` of its stream, without its position (``_id``
+    and ``position`` are added when the commit takes them)."""
+    return {
+        "event_id": new.id,
+        "type": new.data.event_type,
+        "schema": new.data.schema_version,
+        "stream": new.stream,
+        "stream_version": stream_version,
+        "occurred_at": new.occurred_at,
+        "actor_id": new.actor_id,
+        "correlation_id": new.correlation_id,
+        "causation_id": new.causation_id,
+        # Every event has a key: FerretDB has no partial unique indexes.
+        "idempotency_key": new.idempotency_key or f"event:{new.id}",
+        "data": new.data.model_dump(mode="python"),
+    }
+
+
 @dataclass(slots=True)
 class _Pending:
     new: NewEvent
@@ -158,20 +177,8 @@ class EventStore:
         """
         if self.breaker is not None:
             self.breaker.check()  # the database is away: fail now rather than queue behind a timeout
-        key = new.idempotency_key or f"event:{new.id}"
-        doc: dict[str, Any] = {
-            "event_id": new.id,
-            "type": new.data.event_type,
-            "schema": new.data.schema_version,
-            "stream": new.stream,
-            "stream_version": expected_version + 1,
-            "occurred_at": new.occurred_at,
-            "actor_id": new.actor_id,
-            "correlation_id": new.correlation_id,
-            "causation_id": new.causation_id,
-            "idempotency_key": key,
-            "data": new.data.model_dump(mode="python"),
-        }
+        doc = event_document(new, stream_version=expected_version + 1)
+        key = str(doc["idempotency_key"])
         pending = _Pending(new, expected_version, key, doc, asyncio.get_running_loop().create_future())
         self._queue.append(pending)
         if self._flusher is None or self._flusher.done():

@@ -1,5 +1,5 @@
-"""What every family of commands shares: the refusal of a well-formed command, and the rules for a person's name
-and a new password (registration, profile changes and password changes apply the same ones)."""
+"""What every family of commands shares: the ways a well-formed command is refused, and the rules for a person's
+name and a new password (registration, profile changes and password changes apply the same ones)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ MAX_NAME_CHARS = 50
 
 class DecisionError(ValueError):
     """A command that is well-formed but not allowed; the API answers 422 with this message."""
+
+
+class NotFound(Exception):
+    """A command about someone or something that does not exist; the API answers 404 with this message."""
+
+
+class AlreadyExists(Exception):
+    """A command that would create what exists already (an account for a taken email); the API answers 409."""
 
 
 def display_name(value: str) -> str:

@@ -16,13 +16,13 @@ from command_api.deps import (
     SettingsDep,
     SignupRateDep,
 )
-from command_api.domain.accounts import LogIn, RegisterUser, email_key, register_user
+from command_api.domain.accounts import LogIn, RegisterUser
+from command_api.handlers import accounts
 from command_api.rate_limit import too_many
 from command_api.session_cookie import issue_session
 from command_api.settings import CommandSettings
 from command_api.throttle import Throttled
-from shared.auth import check_password, check_password_against_nothing, hash_password
-from shared.events import Envelope, UserRegistered, new_id
+from shared.events import UserRegistered, new_id
 from shared.logging import request_id_var
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -43,10 +43,10 @@ class AuthResponse(BaseModel):
     expires_in: int
 
 
-def _auth_response(event: Envelope, settings: CommandSettings, response: Response, *, generation: int) -> AuthResponse:
+def _auth_response(
+    data: UserRegistered, settings: CommandSettings, response: Response, *, generation: int
+) -> AuthResponse:
     """A new session: its first access token in the answer, its refresh token in an HttpOnly cookie."""
-    data = event.decode()
-    assert isinstance(data, UserRegistered)
     session_id = new_id()
     token = issue_session(response, settings, data.user_id, session_id=session_id, generation=generation)
     return AuthResponse(
@@ -54,9 +54,6 @@ def _auth_response(event: Envelope, settings: CommandSettings, response: Respons
         access_token=token,
         expires_in=settings.jwt_ttl_seconds,
     )
-
-
-EMAIL_TAKEN = "an account with this email already exists"
 
 
 @router.post(
@@ -82,17 +79,15 @@ async def register(
     wait = signups.take(request.client.host if request.client else "unknown")
     if wait is not None:
         raise too_many("too many sign-ups from your address, try again later", wait)
-    # A cheap early answer; the store's unique key settles concurrent registrations of one email.
-    if await store.find_by_idempotency_key(email_key(body.email), exhaustive=False) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
-    password_hash = await hash_password(body.password, rounds=settings.bcrypt_rounds)
-    new = register_user(body, user_id=new_id(), password_hash=password_hash, correlation_id=request_id_var.get())
-    # The email key stays quick to find for every login, however long the log grows.
-    result = await recorder.record(new, expected_version=0)
-    if not result.created:
-        raise HTTPException(status.HTTP_409_CONFLICT, EMAIL_TAKEN)
-    directory.add(result.event.data["user_id"])
-    return _auth_response(result.event, settings, response, generation=0)
+    account = await accounts.register(
+        body,
+        log=store,
+        recorder=recorder,
+        directory=directory,
+        bcrypt_rounds=settings.bcrypt_rounds,
+        correlation_id=request_id_var.get(),
+    )
+    return _auth_response(account, settings, response, generation=0)
 
 
 INVALID_LOGIN = "invalid email or password"
@@ -122,15 +117,9 @@ async def login(
             "too many failed logins, try again later",
             headers={"Retry-After": str(attempt.retry_after)},
         )
-    # Not exhaustive: an unknown email must not cost a read of the whole log (the index knows every account).
-    event = await store.find_by_idempotency_key(email_key(body.email), exhaustive=False)
-    if event is None:
-        await check_password_against_nothing(body.password)
-        ok = False
-    else:
-        ok = await check_password(body.password, await sessions.password_hash(event))
-    if not ok or event is None:
+    account = await accounts.authenticate(body, log=store, sessions=sessions)
+    if account is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_LOGIN)
     await throttle.release(attempt)
-    state = await sessions.user_state(event.data["user_id"])
-    return _auth_response(event, settings, response, generation=state.generation)
+    state = await sessions.user_state(account.user_id)
+    return _auth_response(account, settings, response, generation=state.generation)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from command_api.deps import CurrentUserId, EventStoreDep, ProfileRateDep, RecorderDep, SignerDep
-from command_api.domain.media import UNKNOWN_MEDIA, avatar_upload
-from command_api.domain.profile import PROFILE_EVENTS, Profile, UpdateProfile, evolve, fold, update_profile
-from command_api.domain.rules import DecisionError
+from command_api.domain.profile import Profile, UpdateProfile
+from command_api.handlers.profile import change_profile
 from command_api.rate_limit import too_many
-from shared.event_log import ConcurrencyError
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
-from shared.streams import is_media_id, media_stream, user_stream
 
 router = APIRouter(prefix="/api/profile", tags=["profile"])
-_ATTEMPTS = 5
 
 
 class ProfileUser(BaseModel):
@@ -57,33 +52,10 @@ async def put_profile(
     wait = limiter.take(user_id)
     if wait is not None:
         raise too_many("too many profile changes, try again shortly", wait)
-    avatar_media_id: str | None = None
-    if body.avatar_media_id is not None:
-        if not is_media_id(body.avatar_media_id):
-            raise DecisionError(UNKNOWN_MEDIA)
-        avatar_media_id = avatar_upload(await store.last_event(media_stream(body.avatar_media_id)), user_id=user_id)
-    stream = user_stream(user_id)
-    expected = 0
-    for _ in range(_ATTEMPTS):
-        # The version first: a profile event appended after it shows as a conflict, never as a lost update.
-        version = await store.stream_version(stream)
-        profile = fold(await store.latest_of_types(stream, PROFILE_EVENTS))
-        if profile is not None:
-            profile = replace(profile, version=max(version, profile.version))
-        if profile is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
-        new = update_profile(profile, body, avatar_media_id=avatar_media_id, correlation_id=request_id_var.get())
-        if new is None:
-            return _answer(profile, signer)
-        expected = profile.version
-        try:
-            result = await recorder.record(new, expected_version=expected)
-        except ConcurrencyError:
-            continue
-        updated = evolve(profile, result.event)
-        assert updated is not None
-        return _answer(updated, signer)
-    raise ConcurrencyError(stream, expected)
+    profile = await change_profile(
+        body, user_id=user_id, log=store, recorder=recorder, correlation_id=request_id_var.get()
+    )
+    return _answer(profile, signer)
 
 
 def _answer(profile: Profile, signer: MediaSigner) -> ProfileResponse:

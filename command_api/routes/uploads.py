@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
@@ -17,13 +14,12 @@ from command_api.deps import (
     StorageDep,
     UploadQuotaDep,
 )
-from command_api.domain.media import MediaRefused, damaged, media_meta, sanitize_name, upload_media
-from command_api.media.imaging import ImageLimits, process_image
-from command_api.media.sniffing import sniff
+from command_api.domain.media import MediaRefused, media_meta
+from command_api.handlers.media import store_upload
+from command_api.media.imaging import ImageLimits
 from command_api.media.uploads import FRAMING_ALLOWANCE, receive_file
 from command_api.quota import QuotaExceeded
 from command_api.rate_limit import too_many
-from shared.events import MediaUploaded, new_id
 from shared.logging import request_id_var
 from shared.schemas import MediaOut
 
@@ -83,59 +79,24 @@ async def upload(
     except QuotaExceeded as spent:
         raise too_many(spent.detail, spent.retry_after) from None
     received = await receive_file(request, storage, limit=settings.max_upload_bytes)
-    staged: list[Path] = [received.path]
+    limits = ImageLimits(
+        max_pixels=settings.max_image_pixels,
+        max_frames=settings.max_image_frames,
+        max_seconds=settings.max_image_seconds,
+    )
     try:
-        if received.size == 0:
-            raise damaged("the file is empty")
-        sniffed = await asyncio.to_thread(sniff, received.path)
-        # Counted once the type is accepted (a refused type costs no quota), before any decoding or storing.
-        await quota.reserve(user_id, received.size)
-        name = sanitize_name(received.filename, fallback=f"{sniffed.kind}.{sniffed.extension}")
-        sha256, size, width, height, thumbnail_sha256 = received.sha256, received.size, None, None, None
-        if sniffed.kind == "image":
-            out, out_path = storage.staging_file()
-            out.close()
-            staged.append(out_path)
-            async with image_slots:
-                limits = ImageLimits(
-                    max_pixels=settings.max_image_pixels,
-                    max_frames=settings.max_image_frames,
-                    max_seconds=settings.max_image_seconds,
-                )
-                image = await asyncio.to_thread(
-                    process_image,
-                    received.path,
-                    out_path,
-                    mime=sniffed.mime,
-                    max_pixels=limits.max_pixels,
-                    limits=limits,
-                )
-            await storage.put_file(out_path, image.sha256)
-            thumbnail_sha256 = await storage.put_bytes(image.thumbnail)
-            sha256, size, width, height = image.sha256, image.size, image.width, image.height
-        else:
-            await storage.put_file(received.path, received.sha256)
+        data = await store_upload(
+            received,
+            uploader_id=user_id,
+            storage=storage,
+            quota=quota,
+            image_slots=image_slots,
+            limits=limits,
+            recorder=recorder,
+            correlation_id=request_id_var.get(),
+        )
     except MediaRefused as refused:
         raise HTTPException(refused.status, refused.detail) from None
     except QuotaExceeded as spent:
         raise too_many(spent.detail, spent.retry_after) from None
-    finally:
-        for path in staged:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-    new = upload_media(
-        media_id=new_id(),
-        uploader_id=user_id,
-        sha256=sha256,
-        name=name,
-        size=size,
-        mime=sniffed.mime,
-        kind=sniffed.kind,
-        width=width,
-        height=height,
-        thumbnail_sha256=thumbnail_sha256,
-        correlation_id=request_id_var.get(),
-    )
-    result = await recorder.record(new, expected_version=0)
-    data = result.event.decode()
-    assert isinstance(data, MediaUploaded)
     return MediaResponse.model_validate({"media": signer.media(media_meta(data))})
