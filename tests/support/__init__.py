@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is tests/support/__init__.py
 BIN = ROOT / "bin"
 T = TypeVar("T")
 
