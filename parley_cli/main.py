@@ -194,9 +194,8 @@ async def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     async with connected(settings, nats=True) as ctx:
-        cursor = await ctx.store.events.aggregate([{"$group": {"_id": "$type", "count": {"$sum": 1}}}])
-        counts = [(str(doc["_id"]), int(doc["count"])) async for doc in cursor]
-        by_type = sorted(counts, key=lambda kv: (-kv[1], kv[0]))
+        counts = await ctx.store.counts_by_type()
+        by_type = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         total = sum(count for _, count in by_type)
         head = await ctx.store.last_position()
         marks = {doc["_id"]: doc async for doc in ctx.views["checkpoints"].find()}

@@ -20,7 +20,7 @@ from projector.control import ControlServer
 from projector.registry import projections
 from projector.settings import ProjectorSettings
 from shared.bus import Bus
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.mongo import create_client, ping
@@ -40,7 +40,7 @@ def create_app(settings: ProjectorSettings | None = None) -> FastAPI:
         client = create_client(settings)
         views = client[settings.views_db]
         catalog = ViewCatalog(views)
-        catalog.read_positions = EventStore(client[settings.mongodb_db]).at_positions
+        catalog.read_positions = EventReader(client[settings.mongodb_db]).at_positions
         await _refresh_until_reachable(catalog)
         bus = Bus(settings, name=settings.service_name)
         app.state.mongo, app.state.bus = client, bus

@@ -22,7 +22,7 @@ from projector.consumer import CHECKPOINTS, Projection
 from projector.control import ControlClient
 from projector.registry import PROJECTIONS
 from projector.sources import EventSource, LogSource
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.events import Envelope
 from shared.views import CATALOG_REFRESH_SECONDS, META_PREFIX, ViewCatalog
 
@@ -60,7 +60,7 @@ class Rebuild:
 
     def __init__(
         self,
-        store: EventStore,
+        store: EventReader,
         views: AsyncDatabase[dict[str, Any]],
         names: list[str],
         source: EventSource | None = None,
@@ -187,7 +187,7 @@ class LeaseExpired(RuntimeError):
 
 
 async def replay(
-    store: EventStore,
+    store: EventReader,
     views: AsyncDatabase[dict[str, Any]],
     control: ControlClient | None,
     names: list[str],
@@ -299,7 +299,7 @@ async def wait_for_consumers(
 
 
 async def verify(
-    store: EventStore,
+    store: EventReader,
     views: AsyncDatabase[dict[str, Any]],
     control: ControlClient | None,
     names: list[str],

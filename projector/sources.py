@@ -16,7 +16,7 @@ from typing import Protocol
 
 from nats.js import JetStreamContext, api
 
-from shared.event_store import EventStore, PositionOrder
+from shared.event_reader import EventReader, PositionOrder
 from shared.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class LogGap(RuntimeError):
 
 
 class LogSource:
-    def __init__(self, store: EventStore, batch_size: int = 2000) -> None:
+    def __init__(self, store: EventReader, batch_size: int = 2000) -> None:
         self.store = store
         self.batch_size = batch_size
 
@@ -50,7 +50,7 @@ class LogSource:
 
 
 class BusSource:
-    def __init__(self, store: EventStore, js: JetStreamContext, stream: str, subjects: str) -> None:
+    def __init__(self, store: EventReader, js: JetStreamContext, stream: str, subjects: str) -> None:
         self.store = store
         self.js = js
         self.stream = stream

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from query_api.directory import Directory
 from query_api.settings import QuerySettings
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.lru import Lru
 from shared.media_urls import MediaSigner
 from shared.storage import MediaStorage
@@ -31,8 +31,8 @@ async def _views(request: Request) -> ViewCatalog:
     return views
 
 
-async def _store(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
+async def _store(request: Request) -> EventReader:
+    store: EventReader = request.app.state.store
     return store
 
 
@@ -59,7 +59,7 @@ async def _storage(request: Request) -> MediaStorage:
 SettingsDep = Annotated[QuerySettings, Depends(_settings)]
 ViewsDep = Annotated[ViewCatalog, Depends(_views)]
 CurrentUserId = Annotated[str, Depends(authenticated_user_id)]
-EventStoreDep = Annotated[EventStore, Depends(_store)]
+EventReaderDep = Annotated[EventReader, Depends(_store)]
 SignerDep = Annotated[MediaSigner, Depends(_signer)]
 # The newest seq of each conversation whose newest page this process served lately (a guess: never trusted alone).
 ServedHeadsDep = Annotated[Lru[str, int], Depends(_served_heads)]

@@ -14,7 +14,7 @@ from query_api.routes import audit, conversations, media, sync, users
 from query_api.settings import QuerySettings
 from shared.breaker import DatabaseBreaker
 from shared.bus import Bus
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.gc_tuning import freeze_startup_objects
 from shared.logging import configure_logging
 from shared.lru import Lru
@@ -51,7 +51,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
             await directory.refresh()
         directory_refresher = asyncio.create_task(directory.keep_fresh(stop), name="directory")
         # Read-only use of the log: catch-up reads and (later) audit; the query side never appends.
-        app.state.store = EventStore(client[settings.mongodb_db])
+        app.state.store = EventReader(client[settings.mongodb_db])
         app.state.storage = DiskStorage(settings.media_dir)
         # The bus only to hear which sessions end (shared/sessions.py); the query side publishes nothing.
         bus = Bus(settings, name=settings.service_name)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.accounts import email_key
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.events import Envelope
 
 # Where an event names a user: its author, and the data fields that say whom it concerns.
@@ -68,7 +68,7 @@ def audit_record(event: Envelope) -> dict[str, Any]:
     }
 
 
-async def page(store: EventStore, selection: AuditFilter, limit: int) -> list[Envelope]:
+async def page(store: EventReader, selection: AuditFilter, limit: int) -> list[Envelope]:
     """The first ``limit`` selected events in position order: one pass over the log from the cursor that stops as
     soon as the page is full (no sort in the database, memory bounded by the page)."""
     found: list[Envelope] = []
@@ -79,14 +79,14 @@ async def page(store: EventStore, selection: AuditFilter, limit: int) -> list[En
     return found
 
 
-async def every(store: EventStore, selection: AuditFilter) -> AsyncIterator[Envelope]:
+async def every(store: EventReader, selection: AuditFilter) -> AsyncIterator[Envelope]:
     """Every selected event in position order, from one pass over the log."""
     async for event in store.scan(after_position=selection.after):
         if selection.matches(event):
             yield event
 
 
-async def find_user_id(store: EventStore, email: str) -> str | None:
+async def find_user_id(store: EventReader, email: str) -> str | None:
     """The id of the account registered with this email (by ``_id`` in the log's index)."""
     event = await store.find_by_idempotency_key(email_key(email), exhaustive=False)
     return str(event.data["user_id"]) if event else None

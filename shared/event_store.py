@@ -1,4 +1,6 @@
-"""The event log on MongoDB: append with optimistic concurrency and idempotency keys, read in order.
+"""The event log's writer on MongoDB: append with optimistic concurrency and idempotency keys, in group commits.
+Reading is ``EventReader``'s (shared/event_reader.py); the store is a reader too, and answers a stream's head and a
+key's event from what its own appends taught it.
 
 Guarantees, enforced by unique indexes (no multi-document transactions, which FerretDB lacks):
 - ``(stream, stream_version)`` is unique: two writers deciding on the same version cannot both append; the loser
@@ -27,9 +29,9 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,26 +39,19 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from shared.breaker import DatabaseBreaker
 from shared.event_log import AppendResult, ConcurrencyError
+from shared.event_reader import PROBE, PUBLISHED, EventReader, PositionOrder
 from shared.events import Envelope, NewEvent, position_id
 from shared.lru import Lru
 from shared.mongo import find_by_id
-from shared.stream_index import StreamIndex, is_command_key
+from shared.stream_index import is_command_key
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-EVENTS = "events"
-META = "event_meta"
 # Where a version before the published mark kept one entry per unpublished event (read once, then dropped).
 LEGACY_OUTBOX = "outbox"
-# The meta document of the published mark.
-_PUBLISHED = "head"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
 _CHECKPOINT_SECONDS = 1.0
-# Positions looked up at once when probing for the head of the log or reading the index's missing tail.
-_PROBE = 32
 # Read-ahead versions kept at most (each is taken by the command that asked for it, right after).
 _PREFETCH_MAX = 10_000
 
@@ -90,47 +85,9 @@ class _Pending:
     outcome: asyncio.Future[Envelope | None]
 
 
-class PositionOrder(Generic[T]):
-    """Puts items that arrive about in position order (a read of the log, the bus) back in exact order.
-
-    Positions are gapless, so an item waits here until the one before it has come; items before ``after``, past
-    ``until``, or already waiting are dropped (a duplicate publish, a read that overlaps the previous one).
-    """
-
-    def __init__(self, after: int, until: int | None = None) -> None:
-        self.next = after + 1
-        self.until = until
-        self.waiting: dict[int, T] = {}
-
-    @property
-    def done(self) -> bool:
-        return self.until is not None and self.next > self.until
-
-    def add(self, position: int, item: T) -> list[T]:
-        """Take an item; returns the items that are now next in order (often just this one)."""
-        if position >= self.next and position not in self.waiting and (self.until is None or position <= self.until):
-            self.waiting[position] = item
-        return self.ready()
-
-    def ready(self) -> list[T]:
-        run = []
-        while self.next in self.waiting:
-            run.append(self.waiting.pop(self.next))
-            self.next += 1
-        return run
-
-    def passed(self, position: int) -> None:
-        """Items up to ``position`` were found elsewhere (a gap filled from the log)."""
-        self.next = max(self.next, position + 1)
-        self.waiting = {p: item for p, item in self.waiting.items() if p >= self.next}
-
-
-class EventStore:
+class EventStore(EventReader):
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.db = db
-        self.events = db[EVENTS]
-        self.index = StreamIndex(db)
-        self.meta = db[META]
+        super().__init__(db)
         self.legacy_outbox = db[LEGACY_OUTBOX]
         # Appends from one process are written in batches by one flusher at a time, so they never race each other
         # for a position; races with other processes are settled by the unique _id.
@@ -361,17 +318,17 @@ class EventStore:
         after = checkpoint or 0
         count = 0
         while True:
-            ahead = range(after + 1, after + 1 + _PROBE)
+            ahead = range(after + 1, after + 1 + PROBE)
             found = {int(d["position"]): d for d in (await find_by_id(self.events, map(position_id, ahead))).values()}
             run = []
-            for position in range(after + 1, after + 1 + _PROBE):
+            for position in range(after + 1, after + 1 + PROBE):
                 if position not in found:
                     break
                 run.append(found[position])
             await self.index.record(run)
             count += len(run)
             after += len(run)
-            if len(run) < _PROBE:
+            if len(run) < PROBE:
                 # The head of the log, found on the way: the first append needs no probe of its own.
                 self._last_position = max(self._last_position or 0, after)
                 return count
@@ -483,13 +440,6 @@ class EventStore:
         event = await self.last_event(stream)  # the index is behind what this process saw: ask the log
         return event.stream_version if event else 0
 
-    async def read_stream(self, stream: str, *, after_version: int = 0) -> list[Envelope]:
-        """Every event of a stream. A scan of the whole log on FerretDB: for tools and tests, not request paths."""
-        cursor = self.events.find({"stream": stream, "stream_version": {"$gt": after_version}}).sort(
-            "stream_version", ASCENDING
-        )
-        return [Envelope.from_document(doc) async for doc in cursor]
-
     def recall(self, key: str) -> Envelope | None:
         """The event under ``key`` if this process appended or found it lately: a free pre-check before an append
         (the unique index catches whatever memory misses)."""
@@ -504,123 +454,21 @@ class EventStore:
         cached = self._by_key.get(key)
         if cached is not None:
             return cached
-        position = await self.index.key_position(key)
-        event = await self.at(position) if position is not None else None
-        if event is None and exhaustive:
-            doc = await self.events.find_one({"idempotency_key": key})
-            event = Envelope.from_document(doc) if doc else None
+        event = await super().find_by_idempotency_key(key, exhaustive=exhaustive)
         if event is None:
             return None
         self._by_key.remember(key, event)
         return event
 
-    # -- reading by position ------------------------------------------------------------------------------------
-
-    async def at(self, position: int) -> Envelope | None:
-        doc = await self.events.find_one({"_id": position_id(position)})
-        return Envelope.from_document(doc) if doc else None
-
-    async def at_positions(self, positions: Iterable[int]) -> list[Envelope]:
-        """The events at these positions that exist, in position order (reads by ``_id``)."""
-        found = await self._read_positions(positions)
-        return [found[p] for p in sorted(found)]
-
-    async def _read_positions(self, positions: Iterable[int]) -> dict[int, Envelope]:
-        docs = await find_by_id(self.events, [position_id(p) for p in positions])
-        return {int(doc["position"]): Envelope.from_document(doc) for doc in docs.values()}
-
-    async def probe_head(self, at_least: int) -> int:
-        """The head of the log, known to be at least ``at_least``: positions are gapless, so probe forward by
-        ``_id`` (a handful of reads at a time) until one is missing."""
-        head = at_least
-        probe = 4  # the hints are usually a few positions behind, or none
-        while True:
-            ahead = range(head + 1, head + 1 + probe)
-            probe = _PROBE
-            docs = await find_by_id(self.events, [position_id(p) for p in ahead])
-            present = {int(d["position"]) for d in docs.values()}
-            for position in ahead:
-                if position not in present:
-                    return head
-                head = position
-
-    async def read_all(
-        self,
-        *,
-        after_position: int = 0,
-        types: Sequence[str] | None = None,
-        batch_size: int = 1000,
-        until_position: int | None = None,
-        limit: int = 0,
-    ) -> AsyncIterator[Envelope]:
-        """Every event after ``after_position`` in position order, optionally only some types (one query)."""
-        id_filter: dict[str, str] = {"$gt": position_id(after_position)}
-        if until_position is not None:
-            id_filter["$lte"] = position_id(until_position)
-        query: dict[str, Any] = {"_id": id_filter}
-        if types:
-            query["type"] = {"$in": list(types)}
-        cursor = self.events.find(query, batch_size=batch_size).sort("_id", ASCENDING).limit(limit)
-        async for doc in cursor:
-            yield Envelope.from_document(doc)
-
-    async def scan(
-        self, *, after_position: int = 0, until_position: int | None = None, batch_size: int = 2000
-    ) -> AsyncIterator[Envelope]:
-        """Every event after ``after_position`` (up to ``until_position``) in position order, for replays.
-
-        Asks for no server-side order: FerretDB sorts a whole result in memory (several times the cost of the
-        read itself), while documents come back in about the order they were written. Positions are gapless,
-        so the few that arrive early wait here for the one before them. Events past a gap that stays open to the
-        end (appended while this read ran) are left out: the caller continues from the last position yielded.
-        """
-        query: dict[str, Any] = {}
-        if after_position:
-            query["_id"] = {"$gt": position_id(after_position)}
-        order: PositionOrder[dict[str, Any]] = PositionOrder(after_position, until_position)
-        async for doc in self.events.find(query, batch_size=batch_size):
-            for ready in order.add(int(doc["position"]), doc):
-                yield Envelope.from_document(ready)  # decoded only once in order
-        if order.waiting:
-            # Normal for an append in flight; a gap that stays means an event was removed from the log.
-            log.warning(
-                "read of the log stopped at a gap",
-                extra={"missing_position": order.next, "later_events": len(order.waiting), "up_to": max(order.waiting)},
-            )
-
-    async def count(self) -> int:
-        """About how many events the log holds (collection statistics: no read of the events), for progress."""
-        cursor = await self.events.aggregate([{"$collStats": {"count": {}}}])
-        return sum([int(doc.get("count", 0)) async for doc in cursor])
-
-    async def reached_position(self) -> int:
-        """A position the log is known to have reached: the outbox's published mark in ``meta`` (a moment behind
-        the head), without the query past it. Enough wherever a lower bound will do, such as where a client starts
-        catching up from; on FerretDB the query past the mark reads the whole log."""
-        return await self.published_mark()
-
-    async def last_position(self) -> int:
-        """The head of the log: probed forward by ``_id`` from the highest of the hints (the published mark, the
-        index's checkpoint), so it reads only the few positions past them."""
-        hint, indexed = await asyncio.gather(self.reached_position(), self.index.checkpoint())
-        return await self.probe_head(max(hint, indexed or 0))
-
-    # -- the published mark (shared/outbox.py) ------------------------------------------------------------------
-
-    async def published_mark(self) -> int:
-        """Every event through this position has been published to the bus (0: none known)."""
-        doc = await self.meta.find_one({"_id": _PUBLISHED})
-        return int(doc["position"]) if doc else 0
-
     async def mark_published(self, position: int) -> None:
         """Move the published mark forward to ``position`` (never back: several processes move it)."""
         async with self._write_lock:
-            await self.meta.update_one({"_id": _PUBLISHED}, {"$max": {"position": position}}, upsert=True)
+            await self.meta.update_one({"_id": PUBLISHED}, {"$max": {"position": position}}, upsert=True)
 
     async def open_published_mark(self) -> int:
         """The published mark, set first on a log that has none, and taken back to the oldest event a version
         before the mark left unpublished (its outbox entries, read once; the collection is then dropped)."""
-        stored = await self.meta.find_one({"_id": _PUBLISHED})
+        stored = await self.meta.find_one({"_id": PUBLISHED})
         waiting = [int(doc["position"]) async for doc in self.legacy_outbox.find({}, projection={"position": True})]
         if stored is not None and not waiting:
             return int(stored["position"])
@@ -628,7 +476,7 @@ class EventStore:
         mark = min(waiting) - 1 if waiting else await self.last_position()
         async with self._write_lock:
             # A replace, not $max: the mark of a version before it is the newest published event, not a bound.
-            await self.meta.replace_one({"_id": _PUBLISHED}, {"_id": _PUBLISHED, "position": mark}, upsert=True)
+            await self.meta.replace_one({"_id": PUBLISHED}, {"_id": PUBLISHED, "position": mark}, upsert=True)
         if waiting:
             await self.legacy_outbox.drop()
             log.info("outbox entries taken over by the published mark", extra={"waiting": len(waiting), "mark": mark})

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from query_api.deps import CurrentUserId, EventStoreDep, ViewsDep
+from query_api.deps import CurrentUserId, EventReaderDep, ViewsDep
 from shared.audit import AuditFilter, audit_record, find_user_id, page
 from shared.events import EVENT_TYPES
 from shared.views import USERS
@@ -47,7 +47,7 @@ class AuditPage(BaseModel):
 async def audit_events(
     user_id: CurrentUserId,
     views: ViewsDep,
-    store: EventStoreDep,
+    store: EventReaderDep,
     user: Annotated[str | None, Query(max_length=254, description="A user id, or an account's email")] = None,
     type: Annotated[list[str] | None, Query(description="Event type(s), e.g. MessageSent")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Events at or after (ISO 8601 with zone)")] = None,

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from query_api.deps import EventStoreDep, SignerDep, StorageDep, ViewsDep
+from query_api.deps import EventReaderDep, SignerDep, StorageDep, ViewsDep
 from shared.events import MediaUploaded
 from shared.media_urls import Variant
 from shared.streams import is_media_id, media_stream
@@ -63,7 +63,7 @@ async def download(
     media_id: str,
     request: Request,
     views: ViewsDep,
-    store: EventStoreDep,
+    store: EventReaderDep,
     signer: SignerDep,
     storage: StorageDep,
     exp: Annotated[int | None, Query(ge=0, le=2**53, description="Expiry of a signed URL (unix seconds)")] = None,
@@ -79,7 +79,7 @@ async def thumbnail(
     media_id: str,
     request: Request,
     views: ViewsDep,
-    store: EventStoreDep,
+    store: EventReaderDep,
     signer: SignerDep,
     storage: StorageDep,
     exp: Annotated[int | None, Query(ge=0, le=2**53, description="Expiry of a signed URL (unix seconds)")] = None,
@@ -95,7 +95,7 @@ async def _authorised(
     media_id: str,
     variant: Variant,
     views: ViewsDep,
-    store: EventStoreDep,
+    store: EventReaderDep,
     signer: SignerDep,
     exp: int | None,
     sig: str | None,

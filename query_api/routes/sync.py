@@ -17,9 +17,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
-from query_api.deps import CurrentUserId, EventStoreDep, SignerDep, ViewsDep
+from query_api.deps import CurrentUserId, EventReaderDep, SignerDep, ViewsDep
 from shared.conversations import catchup_entry, unpacked
-from shared.event_store import EventStore
+from shared.event_reader import EventReader
 from shared.mongo import find_by_id
 from shared.schemas import MessageOut, ReadOut
 from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, catchup_bucket_id, catchup_entry_id
@@ -45,7 +45,7 @@ class SyncPage(BaseModel):
 async def sync(
     user_id: CurrentUserId,
     views: ViewsDep,
-    store: EventStoreDep,
+    store: EventReaderDep,
     signer: SignerDep,
     after: Annotated[
         int, Query(ge=0, le=MAX_POSITION, description="The highest log position the client has applied")
@@ -164,7 +164,7 @@ async def _entries_after(
     return [read[n] for n in range(first, min(newest, first + limit) + 1) if n in read]
 
 
-async def _log_tail(store: EventStore, user_id: str, after: int) -> tuple[list[dict[str, Any]], int, bool]:
+async def _log_tail(store: EventReader, user_id: str, after: int) -> tuple[list[dict[str, Any]], int, bool]:
     """Entries concerning the user in the log after ``after``, the last position read, and whether more remain."""
     entries: list[dict[str, Any]] = []
     reached = after

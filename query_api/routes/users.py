@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from query_api.cursors import Cursor, decode_cursor, encode_cursor
-from query_api.deps import CurrentUserId, DirectoryDep, EventStoreDep, SignerDep, ViewsDep
+from query_api.deps import CurrentUserId, DirectoryDep, EventReaderDep, SignerDep, ViewsDep
 from query_api.directory import name_key
 from shared.media_urls import MediaSigner
 from shared.mongo import find_by_id
@@ -52,7 +52,7 @@ class SidebarUser(User):
 
 
 @router.get("/me", responses={404: {"description": "Account not projected yet"}})
-async def me(user_id: CurrentUserId, views: ViewsDep, store: EventStoreDep, signer: SignerDep) -> MeResponse:
+async def me(user_id: CurrentUserId, views: ViewsDep, store: EventReaderDep, signer: SignerDep) -> MeResponse:
     """The signed-in user's own profile, and the position to catch up from."""
     # Read the position first: anything after it is found by a sync, even if it lands while we read the view. A
     # position a moment behind the head is as good (the first sync returns a few more events, which the client
