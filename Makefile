@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
 
-.PHONY: up dev web test install infra browser lint clean-data
+.PHONY: up dev web test install infra browser lint clean-data api-types
 
 # The services read their keys from .data/secrets.env (random, made on the first start, mode 0600).
 # `make up`: the production shape (the built client behind the Caddy gateway, two realtime nodes).
@@ -54,6 +54,12 @@ $(PY_STAMP): pyproject.toml
 $(WEB_STAMP): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@rm -f frontend/node_modules/.installed-* && touch $@
+
+# The web client's API types, after a change to what the servers send or accept (shared/schemas.py, the routes'
+# models): the schemas from the code, then the TypeScript from the schemas. Tests on both sides fail until then.
+api-types: $(PY_STAMP) $(WEB_STAMP)
+	$(PY) -m parley_cli.api_schemas
+	cd frontend && npm run --silent api-types
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,6 +26,7 @@ from shared.events import (
 )
 from shared.lru import Lru
 from shared.media_urls import MediaSigner
+from shared.schemas import PresenceOut, ResyncOut, UserChangeOut, UserOut, socket_payload
 
 log = logging.getLogger(__name__)
 
@@ -109,22 +110,25 @@ class Fanout:
         self.known.learn(data.user_id)
         self.presence.newcomer(data.user_id)
         # Everyone sees a new person appear in the sidebar (gathered with other user changes of the moment).
-        self.users.add({"id": data.user_id, "name": data.name, "avatar": None, "online": False, "last_seen": None})
+        self.users.add(socket_payload(UserOut(id=data.user_id, name=data.name)))
 
     async def _presence(self, event: Envelope, data: PresenceChanged, _: None) -> None:
         self.known.learn(data.user_id)
         # Everyone's sidebar shows the dot: a broadcast, gathered with other changes of the moment.
-        self.presence.add({"user_id": data.user_id, "online": data.online, "last_seen": data.last_seen})
+        self.presence.add(
+            socket_payload(PresenceOut(user_id=data.user_id, online=data.online, last_seen=data.last_seen))
+        )
 
     async def _profile(self, event: Envelope, data: UserProfileUpdated, _: None) -> None:
         # Only what changed: presence is not in this event, so clients merge these fields into the user.
-        self.users.add({"id": data.user_id, "name": data.name, "avatar": self.signer.avatar(data.avatar_media_id)})
+        change = UserChangeOut(id=data.user_id, name=data.name, avatar=self.signer.avatar(data.avatar_media_id))
+        self.users.add(socket_payload(change))
 
     async def bus_back(self) -> None:
         """The bus connection is (again) up and subscribed: events published while this node could not hear them
         were never pushed, and a client's cursor may have moved past them on later pushes. Every socket is told to
         catch up from the last position pushed before (null: from wherever the client is)."""
-        await self.sio.emit("resync", {"after": self.position or None})
+        await self.sio.emit("resync", socket_payload(ResyncOut(after=self.position or None)))
 
     async def _emit(self, name: str, payload: dict[str, Any], *user_ids: str) -> None:
         await self.sio.emit(name, payload, room=[user_room(u) for u in dict.fromkeys(user_ids)])

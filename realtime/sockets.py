@@ -18,6 +18,7 @@ import socketio
 
 from shared.auth import InvalidToken, TokenClaims, decode_access_token
 from shared.events import AllSessionsEnded, EventData, SessionEnded
+from shared.schemas import SessionEndedOut, socket_payload
 from shared.sessions import Revocations
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class SocketSessions:
 
     async def _disconnect(self, sid: str, reason: str) -> None:
         # Told first, so the client knows not to reconnect with the same token; then cut off.
-        await self.sio.emit("session_ended", {"reason": reason}, to=sid)
+        await self.sio.emit("session_ended", socket_payload(SessionEndedOut(reason=reason)), to=sid)
         await self.sio.disconnect(sid)
         log.info("socket ended", extra={"sid": sid, "reason": reason})
 

@@ -19,6 +19,7 @@ from realtime.connections import user_room
 from realtime.directory import KnownUsers
 from realtime.sockets import SocketSessions
 from shared.bus import Bus, BusUnavailable
+from shared.schemas import TypingOut, socket_payload
 from shared.signals import TYPING, TypingSignal
 
 log = logging.getLogger(__name__)
@@ -91,4 +92,6 @@ class TypingRelay:
             signal = TypingSignal.model_validate_json(msg.data)
         except ValidationError:
             return
-        await self.sio.emit("typing", {"from": signal.sender}, room=user_room(signal.to))
+        await self.sio.emit(
+            "typing", socket_payload(TypingOut.model_validate({"from": signal.sender})), room=user_room(signal.to)
+        )

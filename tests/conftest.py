@@ -11,9 +11,13 @@ from typing import Any
 import httpx
 import pytest
 import socketio
+from pydantic import TypeAdapter, ValidationError
 from pymongo import AsyncMongoClient
 
+from shared.schemas import SOCKET_EVENTS
 from tests.support import FerretDB, Infra, NatsServer, Stack, unique
+
+SOCKET_PAYLOADS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(shape) for name, shape in SOCKET_EVENTS.items()}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,6 +103,12 @@ async def sockets() -> AsyncIterator[SocketFactory]:
 
         async def any_event(event: str, data: Any) -> None:
             client.received.append((event, data))  # type: ignore[attr-defined]
+            if event in SOCKET_PAYLOADS:
+                # Every payload any test receives matches the schema the web client's types are generated from.
+                try:
+                    SOCKET_PAYLOADS[event].validate_python(data, strict=False)
+                except ValidationError as exc:
+                    unschematic.append(f"{event}: {exc}")
 
         client.on("*", any_event)
         opened.append(client)
@@ -111,5 +121,7 @@ async def sockets() -> AsyncIterator[SocketFactory]:
         )
         return client
 
+    unschematic: list[str] = []
     yield open_socket
     await asyncio.gather(*(asyncio.wait_for(c.disconnect(), 3) for c in opened if c.connected), return_exceptions=True)
+    assert not unschematic, "socket payloads unlike shared.schemas.SOCKET_EVENTS:\n" + "\n".join(unschematic)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel
 
 from command_api.deps import (
     DirectoryDep,
@@ -24,19 +23,14 @@ from command_api.settings import CommandSettings
 from command_api.throttle import Throttled
 from shared.events import UserRegistered, new_id
 from shared.logging import request_id_var
+from shared.schemas import Out, OwnUserOut
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-class PublicUser(BaseModel):
-    id: str
-    name: str
-    email: str
-    avatar: str | None = None
-
-
-class AuthResponse(BaseModel):
-    user: PublicUser
+class AuthResponse(Out):
+    # The command side does not track presence: the person signing in is plainly active.
+    user: OwnUserOut
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     # Seconds the access token is valid for; renew it before then with POST /api/auth/refresh.
@@ -50,7 +44,7 @@ def _auth_response(
     session_id = new_id()
     token = issue_session(response, settings, data.user_id, session_id=session_id, generation=generation)
     return AuthResponse(
-        user=PublicUser(id=data.user_id, name=data.name, email=data.email),
+        user=OwnUserOut(id=data.user_id, name=data.name, email=data.email, online=True),
         access_token=token,
         expires_in=settings.jwt_ttl_seconds,
     )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from command_api.deps import CurrentUserId, EventStoreDep, ProfileRateDep, RecorderDep, SignerDep
 from command_api.domain.profile import Profile, UpdateProfile
@@ -13,22 +10,14 @@ from command_api.handlers.profile import change_profile
 from command_api.rate_limit import too_many
 from shared.logging import request_id_var
 from shared.media_urls import MediaSigner
+from shared.schemas import Out, OwnUserOut
 
 router = APIRouter(prefix="/api/profile", tags=["profile"])
 
 
-class ProfileUser(BaseModel):
-    id: str
-    name: str
-    email: str
-    avatar: str | None = None
-    # The command side does not track presence: the caller is plainly active; merge name and avatar only.
-    online: bool = True
-    last_seen: datetime | None = None
-
-
-class ProfileResponse(BaseModel):
-    user: ProfileUser
+class ProfileResponse(Out):
+    # The command side does not track presence: the caller is plainly active; clients merge name and avatar only.
+    user: OwnUserOut
 
 
 @router.put(
@@ -59,7 +48,11 @@ async def put_profile(
 
 
 def _answer(profile: Profile, signer: MediaSigner) -> ProfileResponse:
-    user = ProfileUser(
-        id=profile.user_id, name=profile.name, email=profile.email, avatar=signer.avatar(profile.avatar_media_id)
+    user = OwnUserOut(
+        id=profile.user_id,
+        name=profile.name,
+        email=profile.email,
+        avatar=signer.avatar(profile.avatar_media_id),
+        online=True,
     )
     return ProfileResponse(user=user)

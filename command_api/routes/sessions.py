@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Cookie, HTTPException, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from command_api.deps import CurrentClaims, EventStoreDep, PasswordRateDep, SessionsDep, SettingsDep
 from command_api.domain.rules import new_password
@@ -15,6 +15,7 @@ from command_api.session_cookie import COOKIE, clear_session, issue_session
 from shared.auth import InvalidToken, check_password, decode_token, hash_password
 from shared.events import UserRegistered
 from shared.logging import request_id_var
+from shared.schemas import Out
 from shared.streams import user_stream
 from shared.validation import SafeStr, StrictBody
 from shared.web import error_body
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 SESSION_ENDED = "your session has ended; log in again"
 
 
-class RefreshResponse(BaseModel):
+class RefreshResponse(Out):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel
 
 from command_api.deps import (
     CurrentUserId,
@@ -21,12 +20,12 @@ from command_api.media.uploads import FRAMING_ALLOWANCE, receive_file
 from command_api.quota import QuotaExceeded
 from command_api.rate_limit import too_many
 from shared.logging import request_id_var
-from shared.schemas import MediaOut
+from shared.schemas import MediaOut, Out
 
 router = APIRouter(prefix="/api/uploads", tags=["media"])
 
 
-class MediaResponse(BaseModel):
+class MediaResponse(Out):
     media: MediaOut
 
 

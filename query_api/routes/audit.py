@@ -6,17 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from query_api.deps import CurrentUserId, EventReaderDep, ViewsDep
 from shared.audit import AuditFilter, audit_record, find_user_id, page
 from shared.events import EVENT_TYPES
+from shared.schemas import Out
 from shared.views import USERS
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(Out):
     id: str
     type: str
     # The event data's schema version ("schema" in JSON).
@@ -34,7 +35,7 @@ class AuditEvent(BaseModel):
     model_config = ConfigDict(serialize_by_alias=True)
 
 
-class AuditPage(BaseModel):
+class AuditPage(Out):
     events: list[AuditEvent]
     # Pass as `after` for the next page; null when this page is the last.
     next_after: int | None

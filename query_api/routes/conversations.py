@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, ServedHeadsDep, SignerDep, ViewsDep
 from shared.conversations import unpacked
 from shared.mongo import find_by_id
-from shared.schemas import MessageOut
+from shared.schemas import MessageOut, Out
 from shared.streams import conversation_id
 from shared.views import (
     CONVERSATIONS,
@@ -30,7 +29,7 @@ router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 MAX_SEQ = 2**53
 
 
-class HistoryPage(BaseModel):
+class HistoryPage(Out):
     messages: list[MessageOut]
     # Pass as `before` to get the previous page; null when this page starts the conversation.
     next_before: int | None

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from query_api.deps import CurrentUserId, EventReaderDep, SignerDep, ViewsDep
 from shared.conversations import catchup_entry, unpacked
 from shared.event_reader import EventReader
 from shared.mongo import find_by_id
-from shared.schemas import MessageOut, ReadOut
+from shared.schemas import MessageOut, Out, ReadOut
 from shared.views import CATCHUP, CATCHUP_BUCKET, CATCHUP_THROUGH, catchup_bucket_id, catchup_entry_id
 
 router = APIRouter(prefix="/api", tags=["sync"])
@@ -33,7 +32,7 @@ _TAIL_MAX = 2048
 _FIRST_PROBE, _PROBE = 4, 32
 
 
-class SyncPage(BaseModel):
+class SyncPage(Out):
     messages: list[MessageOut]
     reads: list[ReadOut]
     # The position to pass as `after` next time.

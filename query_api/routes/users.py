@@ -7,48 +7,22 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
 
 from query_api.cursors import Cursor, decode_cursor, encode_cursor
 from query_api.deps import CurrentUserId, DirectoryDep, EventReaderDep, SignerDep, ViewsDep
 from query_api.directory import name_key
 from shared.media_urls import MediaSigner
 from shared.mongo import find_by_id
-from shared.schemas import MessageOut
+from shared.schemas import ConversationSummaryOut, Out, OwnUserOut, SidebarUserOut
 from shared.views import CONVERSATION_LISTS, CONVERSATIONS, USERS, public_user, summary_id
 
 router = APIRouter(prefix="/api", tags=["users"])
 
 
-class User(BaseModel):
-    id: str
-    name: str
-    avatar: str | None = None
-    online: bool = False
-    last_seen: datetime | None = None
-
-
-class Me(User):
-    email: str
-
-
-class MeResponse(BaseModel):
-    user: Me
+class MeResponse(Out):
+    user: OwnUserOut
     # The log position to start catching up from (GET /api/sync?after=...) after loading the current state.
     sync_position: int
-
-
-class ConversationSummary(BaseModel):
-    conversation_id: str
-    last_message: MessageOut | None = None
-    last_activity_at: datetime | None = None
-    unread: int = 0
-    read_seq: int = 0
-    peer_read_seq: int = 0
-
-
-class SidebarUser(User):
-    conversation: ConversationSummary | None = None
 
 
 @router.get("/me", responses={404: {"description": "Account not projected yet"}})
@@ -61,7 +35,7 @@ async def me(user_id: CurrentUserId, views: ViewsDep, store: EventReaderDep, sig
     doc = await views[USERS].find_one({"_id": user_id})
     if doc is None:
         raise HTTPException(404, "user not found")
-    return MeResponse(user=Me(**_public(doc, signer), email=doc["email"]), sync_position=position)
+    return MeResponse(user=OwnUserOut(**_public(doc, signer), email=doc["email"]), sync_position=position)
 
 
 def _public(doc: dict[str, Any], signer: MediaSigner) -> dict[str, Any]:
@@ -69,13 +43,13 @@ def _public(doc: dict[str, Any], signer: MediaSigner) -> dict[str, Any]:
     return {**public_user(doc), "avatar": signer.avatar(doc.get("avatar_media_id"))}
 
 
-def _summary(doc: dict[str, Any], signer: MediaSigner) -> ConversationSummary:
+def _summary(doc: dict[str, Any], signer: MediaSigner) -> ConversationSummaryOut:
     last = doc.get("last_message")
-    return ConversationSummary(**{**doc, "last_message": signer.message(last) if last else None})
+    return ConversationSummaryOut(**{**doc, "last_message": signer.message(last) if last else None})
 
 
-class SidebarPage(BaseModel):
-    users: list[SidebarUser]
+class SidebarPage(Out):
+    users: list[SidebarUserOut]
     # Pass as `cursor` for the next page; null on the last page.
     next_cursor: str | None
 
@@ -135,7 +109,7 @@ async def users(
         find_by_id(views[CONVERSATIONS], [summary_id(user_id, peer) for peer in talked]),
     )
     entries = [
-        SidebarUser(**_public(docs[peer], signer), conversation=_summary_of(summaries, user_id, peer, signer))
+        SidebarUserOut(**_public(docs[peer], signer), conversation=_summary_of(summaries, user_id, peer, signer))
         for peer in page
         if peer in docs
     ]
@@ -143,7 +117,7 @@ async def users(
 
 
 @router.get("/users/{peer_id}", responses={404: {"description": "Unknown user, or yourself"}})
-async def user(peer_id: str, user_id: CurrentUserId, views: ViewsDep, signer: SignerDep) -> SidebarUser:
+async def user(peer_id: str, user_id: CurrentUserId, views: ViewsDep, signer: SignerDep) -> SidebarUserOut:
     """One other person as the sidebar shows them (for a message or an event about someone not loaded yet)."""
     if peer_id == user_id or len(peer_id) > 64:
         raise HTTPException(404, "user not found")
@@ -153,11 +127,11 @@ async def user(peer_id: str, user_id: CurrentUserId, views: ViewsDep, signer: Si
     )
     if doc is None or not doc.get("name"):
         raise HTTPException(404, "user not found")
-    return SidebarUser(**_public(doc, signer), conversation=_summary(summary, signer) if summary else None)
+    return SidebarUserOut(**_public(doc, signer), conversation=_summary(summary, signer) if summary else None)
 
 
 def _summary_of(
     summaries: dict[Any, dict[str, Any]], user_id: str, peer: str, signer: MediaSigner
-) -> ConversationSummary | None:
+) -> ConversationSummaryOut | None:
     summary = summaries.get(summary_id(user_id, peer))
     return _summary(summary, signer) if summary else None

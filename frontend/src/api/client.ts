@@ -1,19 +1,26 @@
-import { ApiError, NetworkError, parseRetryAfter } from "./errors.ts";
+import { ApiError, NetworkError, UnreadableAnswer, parseRetryAfter } from "./errors.ts";
 import type {
   AuthResponse,
   ErrorBody,
+  LogInBody,
+  Me,
   Media,
+  MediaResponse,
   MeResponse,
   Message,
+  MessageResponse,
   MessagesPage,
+  ProfileResponse,
   Read,
+  ReadResponse,
   RefreshResponse,
+  RegisterBody,
   SendMessageBody,
-  SyncResponse,
   SidebarUser,
+  SyncResponse,
+  UpdateProfileBody,
   UsersPage,
   UsersPageParams,
-  UserUpdate,
 } from "./types.ts";
 import { uploadFile, type UploadHandle } from "./upload.ts";
 
@@ -34,11 +41,11 @@ export class ApiClient {
     this.options = options;
   }
 
-  register(body: { name: string; email: string; password: string }): Promise<AuthResponse> {
+  register(body: RegisterBody): Promise<AuthResponse> {
     return this.request<AuthResponse>("POST", "/api/auth/register", body, { auth: false });
   }
 
-  login(body: { email: string; password: string }): Promise<AuthResponse> {
+  login(body: LogInBody): Promise<AuthResponse> {
     return this.request<AuthResponse>("POST", "/api/auth/login", body, { auth: false });
   }
 
@@ -49,12 +56,12 @@ export class ApiClient {
 
   /** End this session on the server (its tokens and sockets stop working at once). */
   async logout(): Promise<void> {
-    await this.request<null>("POST", "/api/auth/logout");
+    await this.send("POST", "/api/auth/logout");
   }
 
   /** End every session of my account, on every device. */
   async logoutEverywhere(): Promise<void> {
-    await this.request<null>("POST", "/api/auth/logout-all");
+    await this.send("POST", "/api/auth/logout-all");
   }
 
   me(): Promise<MeResponse> {
@@ -89,12 +96,12 @@ export class ApiClient {
   }
 
   async sendMessage(body: SendMessageBody): Promise<Message> {
-    const answer = await this.request<{ message: Message }>("POST", "/api/messages", body);
+    const answer = await this.request<MessageResponse>("POST", "/api/messages", body);
     return answer.message;
   }
 
   async markRead(peerId: string, upToSeq: number): Promise<Read> {
-    const answer = await this.request<{ read: Read }>("POST", "/api/messages/read", {
+    const answer = await this.request<ReadResponse>("POST", "/api/messages/read", {
       peer_id: peerId,
       up_to_seq: upToSeq,
     });
@@ -102,8 +109,8 @@ export class ApiClient {
   }
 
   /** Change my name and/or avatar (an image I uploaded; `null` removes it). Fields left out stay as they are. */
-  async updateProfile(body: { name?: string; avatar_media_id?: string | null }): Promise<UserUpdate> {
-    const answer = await this.request<{ user: UserUpdate }>("PUT", "/api/profile", body);
+  async updateProfile(body: UpdateProfileBody): Promise<Me> {
+    const answer = await this.request<ProfileResponse>("PUT", "/api/profile", body);
     return answer.user;
   }
 
@@ -115,7 +122,7 @@ export class ApiClient {
   /** Upload one file with progress; `handle.abort()` cancels it. */
   upload(file: File, onProgress: (fraction: number) => void): UploadHandle<Media> {
     const token = this.options.getToken();
-    const handle = uploadFile<{ media: Media }>(`${this.base}/api/uploads`, file, { token, onProgress });
+    const handle = uploadFile<MediaResponse>(`${this.base}/api/uploads`, file, { token, onProgress });
     const promise = handle.promise.then(
       (answer) => answer.media,
       (error: unknown) => {
@@ -134,12 +141,21 @@ export class ApiClient {
     if (token && error instanceof ApiError && error.status === 401) this.options.onUnauthorized?.(token);
   }
 
-  private async request<T>(
+  /** A request answered with a JSON body of type `T` (the API's documented answer). */
+  private async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, body, options);
+    const answer = await readJson<T>(response);
+    if (answer === null) throw new UnreadableAnswer(method, path, response.status);
+    return answer;
+  }
+
+  /** A request whose answer is its status alone (204), or an error. */
+  private async send(
     method: string,
     path: string,
     body?: unknown,
-    { auth = true, signal }: { auth?: boolean; signal?: AbortSignal } = {},
-  ): Promise<T> {
+    { auth = true, signal }: RequestOptions = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const token = auth ? this.options.getToken() : null;
@@ -166,9 +182,11 @@ export class ApiClient {
       this.noticeUnauthorized(error, token);
       throw error;
     }
-    return (await readJson<T>(response)) as T;
+    return response;
   }
 }
+
+type RequestOptions = { auth?: boolean; signal?: AbortSignal };
 
 async function readJson<T>(response: Response): Promise<T | null> {
   const text = await response.text();

@@ -26,6 +26,14 @@ export class NetworkError extends Error {
   }
 }
 
+/** A success answer without the JSON body the API documents for it (a proxy's page, a truncated answer). */
+export class UnreadableAnswer extends Error {
+  constructor(method: string, path: string, status: number) {
+    super(`${method} ${path} answered ${status} without a readable JSON body`);
+    this.name = "UnreadableAnswer";
+  }
+}
+
 function readableDetail(status: number, body: ErrorBody | null): string {
   const detail = body?.detail;
   if (typeof detail === "string" && detail.trim()) return sentence(detail);

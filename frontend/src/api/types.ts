@@ -1,115 +1,75 @@
-// Shapes of the Parley API, as documented in docs/api.md.
+// The shapes of the Parley API (docs/api.md), named for the web client. Each is generated from the servers' own
+// schemas (src/api/generated/api.ts; `make api-types` after a server-side change), so the client cannot drift
+// from what is sent. Only what the client adds on top (query parameters, error bodies) is written here.
+import type * as Api from "./generated/api.ts";
 
-export type User = {
-  id: string;
-  name: string;
-  avatar: string | null;
-  online: boolean;
-  last_seen: string | null;
-};
+export type User = Api.UserOut;
 
-export type Me = User & { email: string };
+/** The signed-in person: as others see them, and their email. */
+export type Me = Api.OwnUserOut;
 
-export type MediaKind = "image" | "video" | "audio" | "file";
+export type Media = Api.MediaOut;
 
-export type Media = {
-  id: string;
-  name: string;
-  size: number;
-  mime: string;
-  kind: MediaKind;
-  width: number | null;
-  height: number | null;
-  url: string;
-  thumbnail_url: string | null;
-};
+export type MediaKind = Media["kind"];
 
-export type MessageType = "text" | MediaKind;
+export type Message = Api.MessageOut;
 
-export type Message = {
-  id: string;
-  seq: number;
-  position: number;
-  conversation_id: string;
-  sender_id: string;
-  receiver_id: string;
-  type: MessageType;
-  text: string;
-  media: Media | null;
-  client_msg_id: string;
-  sent_at: string;
-};
+export type MessageType = Message["type"];
 
-export type ConversationSummary = {
-  conversation_id: string;
-  last_message: Message | null;
-  last_activity_at: string | null;
-  unread: number;
-  read_seq: number;
-  peer_read_seq: number;
-};
+export type ConversationSummary = Api.ConversationSummaryOut;
 
-export type Read = {
-  conversation_id: string;
-  reader_id: string;
-  peer_id: string;
-  up_to_seq: number;
-  read_at: string;
-  position: number;
-};
+export type Read = Api.ReadOut;
 
 /** A person in the sidebar (`SidebarUser` in docs/api.md): the user and our conversation, if any. */
+export type SidebarUser = Api.SidebarUserOut;
+
+/** A person as the client keeps them: a sidebar entry, or someone a push told of (no conversation known yet). */
 export type UserEntry = User & { conversation?: ConversationSummary | null };
-export type SidebarUser = UserEntry;
 
 /** `GET /api/users`: one page of the sidebar, in the server's order; `next_cursor` is null on the last page. */
-export type UsersPage = { users: SidebarUser[]; next_cursor: string | null };
+export type UsersPage = Api.SidebarPage;
 
 export type UsersPageParams = { limit?: number; cursor?: string | null; q?: string };
 
-export type AuthResponse = {
-  user: Pick<Me, "id" | "name" | "email"> & Partial<Me>;
-  access_token: string;
-  token_type: string;
-  /** Seconds the access token is valid for (renewed with `POST /api/auth/refresh` before then). */
-  expires_in?: number;
-};
+export type AuthResponse = Api.AuthResponse;
 
 /** A renewed access token of the session named by the refresh cookie. */
-export type RefreshResponse = { access_token: string; token_type: string; expires_in: number };
+export type RefreshResponse = Api.RefreshResponse;
 
-export type MeResponse = { user: Me; sync_position?: number };
+export type MeResponse = Api.MeResponse;
 
-export type MessagesPage = {
-  messages: Message[];
-  next_before: number | null;
-  peer_read_seq?: number;
-};
+export type MessagesPage = Api.HistoryPage;
 
-export type SyncResponse = {
-  messages: Message[];
-  reads: Read[];
-  position: number;
-  more: boolean;
-};
+export type MessageResponse = Api.MessageResponse;
 
-export type SendMessageBody = {
-  to: string;
-  type: MessageType;
-  text?: string;
-  media_id?: string;
-  client_msg_id: string;
-};
+export type ReadResponse = Api.ReadResponse;
+
+export type MediaResponse = Api.MediaResponse;
+
+export type ProfileResponse = Api.ProfileResponse;
+
+export type SyncResponse = Api.SyncPage;
+
+export type SendMessageBody = Api.SendMessage;
+
+export type RegisterBody = Api.RegisterUser;
+
+export type LogInBody = Api.LogIn;
+
+export type UpdateProfileBody = Api.UpdateProfile;
+
+/** The payload of each event the server emits on the socket. */
+export type SocketEvents = Api.SocketEvents;
 
 /**
  * The socket `user` event: a new person (with presence) or a profile change, which carries only
  * `{id, name, avatar}` and is merged into what the client already has.
  */
-export type UserUpdate = Pick<User, "id" | "name" | "avatar"> & Partial<Pick<User, "online" | "last_seen">>;
+export type UserUpdate = SocketEvents["user"] & Partial<Pick<User, "online" | "last_seen">>;
 
-export type Presence = { user_id: string; online: boolean; last_seen: string | null };
+export type Presence = SocketEvents["presence"];
 
-export type Typing = { from: string };
+export type Typing = SocketEvents["typing"];
 
 export type ValidationIssue = { loc: (string | number)[]; msg: string; type: string };
 

@@ -34,8 +34,8 @@ describe("flattenPages", () => {
     const data: MessagesData = {
       pageParams: [null, 3],
       pages: [
-        { messages: [shared, message({ seq: 4 })], next_before: 3 },
-        { messages: [message({ seq: 1 }), message({ seq: 2 }), shared], next_before: null },
+        { messages: [shared, message({ seq: 4 })], next_before: 3, peer_read_seq: 0 },
+        { messages: [message({ seq: 1 }), message({ seq: 2 }), shared], next_before: null, peer_read_seq: 0 },
       ],
     };
     expect(flattenPages(data).map((m) => m.seq)).toEqual([1, 2, 3, 4]);
