@@ -55,3 +55,13 @@ export function lastSocket(): FakeSocket {
   if (!socket) throw new Error("no socket was opened");
   return socket;
 }
+
+/**
+ * socket.io-client's `io`, for a test file's `vi.mock("socket.io-client", () => import(".../fakeSocket.ts"))`:
+ * every connection the app opens is a FakeSocket, kept in `sockets` for the test to play the server.
+ */
+export function io(): FakeSocket {
+  const socket = new FakeSocket();
+  sockets.push(socket);
+  return socket;
+}

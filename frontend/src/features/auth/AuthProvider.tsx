@@ -12,6 +12,7 @@ import {
 import { ApiClient } from "../../api/client.ts";
 import { ApiError } from "../../api/errors.ts";
 import type { AuthResponse } from "../../api/types.ts";
+import { ApiClientProvider } from "../../data/ApiClientProvider.tsx";
 import { renewDelayMs, SessionRenewal } from "./renewal.ts";
 import { tokenStorage } from "./tokenStorage.ts";
 
@@ -24,7 +25,6 @@ type AuthContextValue = {
   token: string | null;
   /** Stable for one session: renewals keep it, a new sign-in changes it. */
   sessionKey: number;
-  api: ApiClient;
   signIn: (answer: AuthResponse) => void;
   /** End this session, on the server too. */
   logOut: () => void;
@@ -140,19 +140,18 @@ export function AuthProvider({ children, fetch }: { children: ReactNode; fetch?:
   const renew = useCallback(async () => renewalRef.current?.renewNow(), []);
 
   const value = useMemo(
-    () => ({ status, token, sessionKey, api, signIn, logOut, logOutEverywhere, sessionEnded: forget, renew }),
-    [status, token, sessionKey, api, signIn, logOut, logOutEverywhere, forget, renew],
+    () => ({ status, token, sessionKey, signIn, logOut, logOutEverywhere, sessionEnded: forget, renew }),
+    [status, token, sessionKey, signIn, logOut, logOutEverywhere, forget, renew],
   );
-  return <AuthContext value={value}>{children}</AuthContext>;
+  return (
+    <AuthContext value={value}>
+      <ApiClientProvider client={api}>{children}</ApiClientProvider>
+    </AuthContext>
+  );
 }
 
 export function useAuth(): AuthContextValue {
   const value = use(AuthContext);
   if (!value) throw new Error("useAuth needs an <AuthProvider>");
   return value;
-}
-
-/** The typed API client of the current session. */
-export function useApi(): ApiClient {
-  return useAuth().api;
 }

@@ -1,20 +1,22 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Logo } from "../chat/Logo.tsx";
+import { Logo } from "../../components/Logo.tsx";
+import { TextField } from "../../components/TextField.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { formErrors, NO_ERRORS, type AccountField, type FormErrors } from "../../lib/formErrors.ts";
 import { useAuth } from "./AuthProvider.tsx";
-import { formErrors, NO_ERRORS, type AuthField, type FormErrors } from "./formErrors.ts";
-import { TextField } from "./TextField.tsx";
 
 type Mode = "login" | "signup";
 
-const FIELDS: Record<Mode, readonly AuthField[]> = {
+const FIELDS: Record<Mode, readonly AccountField[]> = {
   login: ["email", "password"],
   signup: ["name", "email", "password"],
 };
 
 /** Log in or create an account; on success the chat opens straight away. */
 export function AuthScreen({ initialMode = "login" }: { initialMode?: Mode }) {
-  const { api, signIn } = useAuth();
+  const api = useApi();
+  const { signIn } = useAuth();
   const [mode, setMode] = useState<Mode>(initialMode);
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");

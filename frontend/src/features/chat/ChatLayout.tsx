@@ -1,9 +1,10 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Me } from "../../api/types.ts";
-import { useApi, useAuth } from "../auth/AuthProvider.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { personQuery, useKnownPeople } from "../../data/knownPeople.ts";
+import { useAuth } from "../auth/AuthProvider.tsx";
 import { ConversationPane } from "../conversation/ConversationPane.tsx";
 import { ConnectionBanner } from "../realtime/ConnectionBanner.tsx";
-import { personQuery, useKnownPeople } from "../sidebar/knownPeople.ts";
 import { Sidebar } from "../sidebar/Sidebar.tsx";
 import { useSelectedPeer } from "./useSelectedPeer.ts";
 

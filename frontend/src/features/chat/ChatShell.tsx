@@ -1,12 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { ApiError, errorMessage } from "../../api/errors.ts";
-import { useApi, useAuth } from "../auth/AuthProvider.tsx";
-import { OutboxProvider } from "../composer/OutboxProvider.tsx";
-import { queryKeys } from "../realtime/cache.ts";
+import { Logo } from "../../components/Logo.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { OutboxProvider } from "../../data/OutboxProvider.tsx";
+import { queryKeys } from "../../data/queryKeys.ts";
+import { useAuth } from "../auth/AuthProvider.tsx";
 import { ChatSocketProvider } from "../realtime/ChatSocketProvider.tsx";
 import { ChatLayout } from "./ChatLayout.tsx";
-import { Logo } from "./Logo.tsx";
 
 /**
  * The signed-in app. `GET /api/me` comes first: it names me and gives the log

@@ -1,4 +1,4 @@
-import { humanSize } from "../media/humanSize.ts";
+import { humanSize } from "../../lib/humanSize.ts";
 import type { Attachment } from "./useAttachments.ts";
 
 /** The files about to be sent: a preview, upload progress with cancel, or why a file was refused. */

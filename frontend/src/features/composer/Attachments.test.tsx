@@ -2,10 +2,11 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiClient } from "../../api/client.ts";
 import type { Media } from "../../api/types.ts";
 import { createQueryClient } from "../../App.tsx";
+import { ApiClientProvider } from "../../data/ApiClientProvider.tsx";
 import { FakeXhr } from "../../test/fakeXhr.ts";
-import { AuthProvider } from "../auth/AuthProvider.tsx";
 import { Composer } from "./Composer.tsx";
 import { useAttachments } from "./useAttachments.ts";
 
@@ -42,9 +43,10 @@ function renderComposer() {
   const onSend = vi.fn();
   render(
     <QueryClientProvider client={createQueryClient()}>
-      <AuthProvider>
+      {/* Signed out is enough: uploads go through FakeXhr, which answers whatever the token. */}
+      <ApiClientProvider client={new ApiClient({ getToken: () => null })}>
         <Harness onSend={onSend} />
-      </AuthProvider>
+      </ApiClientProvider>
     </QueryClientProvider>,
   );
   return onSend;

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { errorMessage } from "../../api/errors.ts";
 import type { Media } from "../../api/types.ts";
 import { UploadAborted } from "../../api/upload.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
 
 export type Attachment = {
   id: string;

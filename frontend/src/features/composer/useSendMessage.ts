@@ -2,10 +2,10 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useRef } from "react";
 import { errorMessage } from "../../api/errors.ts";
 import type { Media, MessageType } from "../../api/types.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
-import { applyMessagesToCache } from "../realtime/applyToCache.ts";
-import { newClientMsgId, type OutboxEntry } from "./outbox.ts";
-import { useOutbox } from "./OutboxProvider.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { applyMessagesToCache } from "../../data/applyToCache.ts";
+import { newClientMsgId, type OutboxEntry } from "../../data/outbox.ts";
+import { useOutbox } from "../../data/OutboxProvider.tsx";
 
 type Draft = { peerId: string; text: string; media?: Media | null };
 

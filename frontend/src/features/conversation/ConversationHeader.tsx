@@ -1,8 +1,8 @@
 import type { UserEntry } from "../../api/types.ts";
+import { Avatar } from "../../components/Avatar.tsx";
+import { presenceText } from "../../lib/presenceText.ts";
 import { useNow } from "../../lib/useNow.ts";
 import { usePeerTyping } from "../realtime/ChatSocketProvider.tsx";
-import { Avatar } from "../sidebar/Avatar.tsx";
-import { presenceText } from "../sidebar/people.ts";
 
 export function ConversationHeader({ peer, onBack }: { peer: UserEntry; onBack: () => void }) {
   const now = useNow();

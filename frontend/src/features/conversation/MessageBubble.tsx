@@ -1,6 +1,6 @@
 import { memo } from "react";
 import { formatClock } from "../../lib/time.ts";
-import type { OutboxEntry } from "../composer/outbox.ts";
+import type { OutboxEntry } from "../../data/outbox.ts";
 import { MediaView } from "../media/MediaView.tsx";
 import type { TimelineMessage } from "./timeline.ts";
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
-import type { OutboxEntry } from "../composer/outbox.ts";
+import type { OutboxEntry } from "../../data/outbox.ts";
 import type { TimelineRow } from "./dateSeparators.ts";
 import { MessageBubble } from "./MessageBubble.tsx";
 import type { TimelineMessage } from "./timeline.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BOB, ME, message } from "../../test/fixtures.ts";
-import type { OutboxEntry } from "../composer/outbox.ts";
+import type { OutboxEntry } from "../../data/outbox.ts";
 import { buildTimeline, lastDeliveredKey } from "./timeline.ts";
 import { highestPeerSeq, needsReadReceipt } from "./useMarkRead.ts";
 

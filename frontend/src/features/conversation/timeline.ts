@@ -1,5 +1,5 @@
 import type { Media, Message } from "../../api/types.ts";
-import type { OutboxEntry } from "../composer/outbox.ts";
+import type { OutboxEntry } from "../../data/outbox.ts";
 
 export type DeliveryStatus = "received" | "sent" | "seen" | "pending" | "failed";
 

@@ -1,10 +1,11 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
 import type { Message, UserEntry } from "../../api/types.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
-import { outboxFor, type OutboxEntry } from "../composer/outbox.ts";
-import { useOutbox } from "../composer/OutboxProvider.tsx";
-import { flattenPages, mergeById, queryKeys, raisePeerRead } from "../realtime/cache.ts";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { flattenPages, mergeById, raisePeerRead } from "../../data/cache.ts";
+import { outboxFor, type OutboxEntry } from "../../data/outbox.ts";
+import { useOutbox } from "../../data/OutboxProvider.tsx";
+import { queryKeys } from "../../data/queryKeys.ts";
 
 const PAGE_SIZE = 50;
 

@@ -1,9 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import type { ConversationSummary, Message, UserEntry } from "../../api/types.ts";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { markReadInUsers } from "../../data/cache.ts";
+import { queryKeys } from "../../data/queryKeys.ts";
 import { usePageVisible } from "../../lib/usePageVisible.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
-import { markReadInUsers, queryKeys } from "../realtime/cache.ts";
 
 /** The highest seq among the peer's messages, or 0. */
 export function highestPeerSeq(messages: readonly Message[], peerId: string): number {

@@ -1,5 +1,5 @@
 import type { Media } from "../../api/types.ts";
-import { humanSize } from "./humanSize.ts";
+import { humanSize } from "../../lib/humanSize.ts";
 
 /** A short label for the kind of document, shown on its icon. */
 export function fileBadge(name: string, mime: string): string {

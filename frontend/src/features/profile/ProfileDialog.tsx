@@ -3,12 +3,12 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ApiError, errorMessage } from "../../api/errors.ts";
 import type { Me } from "../../api/types.ts";
 import { UploadAborted } from "../../api/upload.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
+import { Avatar } from "../../components/Avatar.tsx";
+import { TextField } from "../../components/TextField.tsx";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { queryKeys } from "../../data/queryKeys.ts";
+import { formErrors } from "../../lib/formErrors.ts";
 import { LogOutEverywhere } from "../auth/LogOutEverywhere.tsx";
-import { formErrors } from "../auth/formErrors.ts";
-import { TextField } from "../auth/TextField.tsx";
-import { queryKeys } from "../realtime/cache.ts";
-import { Avatar } from "../sidebar/Avatar.tsx";
 
 /** The picture types the server accepts as an avatar (docs/api.md). */
 export const PICTURE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"];

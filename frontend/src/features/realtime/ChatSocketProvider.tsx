@@ -12,11 +12,13 @@ import {
 } from "react";
 import { io, type Socket } from "socket.io-client";
 import type { Me, Message, Presence, Read, Typing, UserEntry, UserUpdate } from "../../api/types.ts";
-import { useApi, useAuth } from "../auth/AuthProvider.tsx";
-import { useOutbox } from "../composer/OutboxProvider.tsx";
-import { fetchPeople, knownPeople } from "../sidebar/knownPeople.ts";
-import { applyPresence, applyPresences, queryKeys, updateMe, upsertUser } from "./cache.ts";
-import { applyMessagesToCache, applyReadsToCache } from "./applyToCache.ts";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { applyMessagesToCache, applyReadsToCache } from "../../data/applyToCache.ts";
+import { applyPresence, applyPresences, updateMe, upsertUser } from "../../data/cache.ts";
+import { fetchPeople, knownPeople } from "../../data/knownPeople.ts";
+import { useOutbox } from "../../data/OutboxProvider.tsx";
+import { queryKeys } from "../../data/queryKeys.ts";
+import { useAuth } from "../auth/AuthProvider.tsx";
 import { SyncEngine } from "./syncEngine.ts";
 import { TypingStore } from "./typingStore.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Message, SyncResponse } from "../../api/types.ts";
 import { message } from "../../test/fixtures.ts";
-import { mergeById } from "./cache.ts";
+import { mergeById } from "../../data/cache.ts";
 import { SyncEngine } from "./syncEngine.ts";
 
 function page(messages: Message[], position: number, more = false): SyncResponse {

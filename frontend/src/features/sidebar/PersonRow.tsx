@@ -1,9 +1,10 @@
 import { memo } from "react";
 import type { UserEntry } from "../../api/types.ts";
+import { Avatar } from "../../components/Avatar.tsx";
+import { presenceText } from "../../lib/presenceText.ts";
 import { formatShortTime, parseDate } from "../../lib/time.ts";
 import { usePeerTyping } from "../realtime/ChatSocketProvider.tsx";
-import { Avatar } from "./Avatar.tsx";
-import { presenceText, previewText } from "./people.ts";
+import { previewText } from "./people.ts";
 
 type Props = { user: UserEntry; meId: string; selected: boolean; now: Date; onSelect: (id: string) => void };
 

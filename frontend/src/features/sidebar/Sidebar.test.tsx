@@ -1,28 +1,21 @@
-import { act, configure, render, screen, waitFor } from "@testing-library/react";
+import { act, configure, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 // These tests render long lists on a shared machine: give them time.
 vi.setConfig({ testTimeout: 20_000 });
 configure({ asyncUtilTimeout: 5000 });
-import type { Me, UserEntry } from "../../api/types.ts";
+import type { UserEntry } from "../../api/types.ts";
 import App, { createQueryClient } from "../../App.tsx";
+import { connectSocket, me, renderChatApp, resetChatAppBetweenTests } from "../../test/chatApp.tsx";
 import { fakeBackend, type Route } from "../../test/fakeBackend.ts";
-import { lastSocket, sockets } from "../../test/fakeSocket.ts";
+import { lastSocket } from "../../test/fakeSocket.ts";
 import { setAllInView } from "../../test/fakeIntersectionObserver.ts";
-import { BOB, ME, message, summary, user } from "../../test/fixtures.ts";
+import { BOB, message, summary, user } from "../../test/fixtures.ts";
 
-vi.mock("socket.io-client", async () => {
-  const { FakeSocket, sockets } = await import("../../test/fakeSocket.ts");
-  return {
-    io: () => {
-      const socket = new FakeSocket();
-      sockets.push(socket);
-      return socket;
-    },
-  };
-});
+vi.mock("socket.io-client", () => import("../../test/fakeSocket.ts"));
 
-const me: Me = { id: ME, name: "Me Myself", email: "me@example.com", avatar: null, online: true, last_seen: null };
+resetChatAppBetweenTests();
+
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /** Bob (a conversation), Member 01..70, and three people for searches: 74 people, three pages of 30. */
@@ -71,12 +64,6 @@ function holdUsers(backend: ReturnType<typeof fakeBackend>, hold: (url: URL) => 
   backend.routes.set("GET /api/users", route);
   return () => held.splice(0).forEach((release) => release());
 }
-
-beforeEach(() => {
-  sockets.length = 0;
-  localStorage.clear();
-  window.location.hash = "";
-});
 
 describe("sidebar pages", () => {
   it("loads the first page, then more while the end is in view, one request at a time, each person once", async () => {
@@ -233,5 +220,50 @@ describe("sidebar live", () => {
     const { backend } = setup("#/c/member-70");
     expect(await screen.findByRole("region", { name: "Conversation with Member 70" })).toBeInTheDocument();
     expect(backend.calls.filter((c) => c.path === "/api/users/member-70")).toHaveLength(1);
+  });
+});
+
+// With the two people of renderChatApp (Bob, Carol) rather than the long list above.
+describe("sidebar", () => {
+  it("lists everyone else with online/offline in the accessible name, preview and unread count", async () => {
+    renderChatApp();
+    const bob = await screen.findByRole("button", { name: "Bob, online" });
+    expect(bob).toHaveAccessibleDescription(/hello from Bob/);
+    expect(within(bob).getByTestId("unread")).toHaveTextContent("1");
+    expect(screen.getByRole("button", { name: "Carol, offline" })).toHaveAccessibleDescription(/Last seen/);
+  });
+
+  it("adds a new user and follows presence live", async () => {
+    renderChatApp();
+    await screen.findByRole("button", { name: "Bob, online" });
+    await connectSocket();
+    act(() => {
+      lastSocket().serverSends("user", { id: "dave", name: "Dave", avatar: null, online: false, last_seen: null });
+      lastSocket().serverSends("presence", { user_id: BOB, online: false, last_seen: new Date().toISOString() });
+    });
+    expect(await screen.findByRole("button", { name: "Dave, offline" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Bob, offline" })).toBeInTheDocument();
+  });
+
+  it("keeps presence and new people that arrive while the list is still loading", async () => {
+    const { backend } = renderChatApp({ holdUsers: true });
+    await connectSocket();
+    act(() => {
+      lastSocket().serverSends("user", { id: "dave", name: "Dave", avatar: null, online: false, last_seen: null });
+      lastSocket().serverSends("presence", { user_id: "dave", online: true, last_seen: null });
+      lastSocket().serverSends("presence", { user_id: "carol", online: true, last_seen: null });
+    });
+    act(() => backend.releaseUsers());
+    expect(await screen.findByRole("button", { name: "Dave, online" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Carol, online" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Bob, online" })).toBeInTheDocument();
+  });
+
+  it("filters by name", async () => {
+    renderChatApp();
+    await screen.findByRole("button", { name: "Bob, online" });
+    await userEvent.type(screen.getByRole("searchbox", { name: "Search people" }), "car");
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Bob, online" })).not.toBeInTheDocument());
+    expect(screen.getByRole("button", { name: "Carol, offline" })).toBeInTheDocument();
   });
 });

@@ -1,10 +1,10 @@
 import { useCallback, useState } from "react";
 import { errorMessage } from "../../api/errors.ts";
 import type { Me } from "../../api/types.ts";
+import { Avatar } from "../../components/Avatar.tsx";
+import { Logo } from "../../components/Logo.tsx";
 import { useNow } from "../../lib/useNow.ts";
-import { Logo } from "../chat/Logo.tsx";
 import { ProfileDialog } from "../profile/ProfileDialog.tsx";
-import { Avatar } from "./Avatar.tsx";
 import { LoadMore } from "./LoadMore.tsx";
 import { PersonRow } from "./PersonRow.tsx";
 import { useSidebarPages } from "./useSidebarPages.ts";

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BOB, ME, message, summary, user } from "../../test/fixtures.ts";
-import { presenceText, previewText, searchText, sidebarList } from "./people.ts";
-
-const now = new Date("2026-03-12T15:00:00Z");
+import { previewText, searchText, sidebarList } from "./people.ts";
 
 describe("sidebarList", () => {
   const talk = (at: string) => summary({ last_activity_at: at });
@@ -73,15 +71,6 @@ describe("searchText", () => {
     expect(searchText("  zo  ")).toBe("zo");
     expect(searchText("   ")).toBe("");
     expect(Array.from(searchText("é".repeat(150)))).toHaveLength(100);
-  });
-});
-
-describe("presenceText", () => {
-  it("says Online, or how long ago an offline user was last seen", () => {
-    expect(presenceText({ online: true, last_seen: null }, now)).toBe("Online");
-    expect(presenceText({ online: false, last_seen: null }, now)).toBe("Offline");
-    expect(presenceText({ online: false, last_seen: "2026-03-12T14:59:30Z" }, now)).toBe("Last seen just now");
-    expect(presenceText({ online: false, last_seen: "2026-03-12T14:55:00Z" }, now)).toBe("Last seen 5 min ago");
   });
 });
 

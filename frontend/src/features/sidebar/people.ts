@@ -1,5 +1,5 @@
 import type { Message, UserEntry } from "../../api/types.ts";
-import { daysBetween, formatShortTime, parseDate } from "../../lib/time.ts";
+import { parseDate } from "../../lib/time.ts";
 
 function activityTime(user: UserEntry): number {
   const summary = user.conversation;
@@ -88,18 +88,6 @@ function mergeByName(sorted: readonly UserEntry[], extras: UserEntry[]): UserEnt
 /** What the search box sends: trimmed, at most 100 characters (the API's limit); "" means no search. */
 export function searchText(text: string): string {
   return Array.from(text.trim()).slice(0, 100).join("").trim();
-}
-
-/** "Last seen 5 min ago" for someone offline; "Online" otherwise. */
-export function presenceText(user: Pick<UserEntry, "online" | "last_seen">, now: Date): string {
-  if (user.online) return "Online";
-  const seen = parseDate(user.last_seen);
-  if (!seen) return "Offline";
-  const seconds = Math.max(0, (now.getTime() - seen.getTime()) / 1000);
-  if (seconds < 60) return "Last seen just now";
-  if (seconds < 3600) return `Last seen ${Math.floor(seconds / 60)} min ago`;
-  if (daysBetween(seen, now) === 0) return `Last seen ${Math.floor(seconds / 3600)} h ago`;
-  return `Last seen ${formatShortTime(seen, now).replace(/^Yesterday$/, "yesterday")}`;
 }
 
 /** One line for the sidebar: the last message, with "You: " for mine and a word for media. */

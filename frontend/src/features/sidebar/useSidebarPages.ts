@@ -1,10 +1,10 @@
 import { keepPreviousData, useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useMemo } from "react";
 import type { UserEntry } from "../../api/types.ts";
+import { useApi } from "../../data/ApiClientProvider.tsx";
+import { rememberPeople, useKnownPeople } from "../../data/knownPeople.ts";
+import { queryKeys } from "../../data/queryKeys.ts";
 import { useDebouncedValue } from "../../lib/useDebouncedValue.ts";
-import { useApi } from "../auth/AuthProvider.tsx";
-import { queryKeys } from "../realtime/cache.ts";
-import { rememberPeople, useKnownPeople } from "./knownPeople.ts";
 import { searchText, sidebarList } from "./people.ts";
 
 export const PAGE_SIZE = 30;

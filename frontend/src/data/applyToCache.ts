@@ -1,13 +1,7 @@
 import type { QueryClient } from "@tanstack/react-query";
-import type { Message, Read, UserEntry } from "../../api/types.ts";
-import {
-  applyMessageToUsers,
-  applyReadToUsers,
-  bySeq,
-  mergeById,
-  peerOf,
-  queryKeys,
-} from "./cache.ts";
+import type { Message, Read, UserEntry } from "../api/types.ts";
+import { applyMessageToUsers, applyReadToUsers, bySeq, mergeById, peerOf } from "./cache.ts";
+import { queryKeys } from "./queryKeys.ts";
 
 /**
  * Put messages (from the API, the socket or a sync) into every cached view that shows them. Returns the peers

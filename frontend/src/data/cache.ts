@@ -1,5 +1,5 @@
-// Pure merges of server data into the TanStack Query cache. Each one is idempotent:
-// applying the same message or read twice (live event + sync, or a retried send)
+// Pure merges of server data into what the TanStack Query cache holds (under the keys of queryKeys.ts).
+// Each one is idempotent: applying the same message or read twice (live event + sync, or a retried send)
 // leaves the cache as applying it once did.
 import type { InfiniteData } from "@tanstack/react-query";
 import type {
@@ -11,27 +11,9 @@ import type {
   Read,
   UserEntry,
   UserUpdate,
-} from "../../api/types.ts";
+} from "../api/types.ts";
 
 export type MessagesData = InfiniteData<MessagesPage, number | null>;
-
-export const queryKeys = {
-  me: ["me"] as const,
-  /**
-   * Everyone the client knows (from sidebar pages, searches and single look-ups), in no particular order:
-   * live events change them here, and every list shows them from here.
-   */
-  users: ["users"] as const,
-  /** The sidebar's pages of ids for a search text ("" is the normal list). Under `users`, so invalidating `users` refetches them. */
-  userPages: (q: string) => ["users", "pages", q] as const,
-  allUserPages: ["users", "pages"] as const,
-  /** One person looked up by id (a message or the open conversation is about someone not loaded yet). */
-  person: (userId: string) => ["person", userId] as const,
-  /** History pages from the API (older pages loaded on scroll). */
-  messages: (peerId: string) => ["messages", peerId] as const,
-  /** Messages that arrived live, from a sync or from my own sends, shown alongside the history. */
-  live: (peerId: string) => ["live", peerId] as const,
-};
 
 /** The other participant of a message, from my point of view. */
 export function peerOf(message: Pick<Message, "sender_id" | "receiver_id">, meId: string): string {

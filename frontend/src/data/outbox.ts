@@ -1,4 +1,6 @@
-import type { Media, MessageType } from "../../api/types.ts";
+// My messages on their way, beside the server's cache until the server has them. The composer queues them, the
+// conversation shows them and the socket's echo confirms them: shared by three features, so kept with the data.
+import type { Media, MessageType } from "../api/types.ts";
 
 /** A message I sent that the server has not confirmed yet. */
 export type OutboxEntry = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BOB, ME, message, read, summary, user } from "../../test/fixtures.ts";
+import { BOB, ME, message, read, summary, user } from "../test/fixtures.ts";
 import {
   applyMessageToUsers,
   applyPresence,

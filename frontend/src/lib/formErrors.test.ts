@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, NetworkError } from "../../api/errors.ts";
+import { ApiError, NetworkError } from "../api/errors.ts";
 import { formErrors, issueText } from "./formErrors.ts";
 
 const fields = ["name", "email", "password"] as const;

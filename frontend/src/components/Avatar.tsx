@@ -1,4 +1,4 @@
-import type { User } from "../../api/types.ts";
+import type { User } from "../api/types.ts";
 
 const COLORS = [
   "bg-rose-500",

@@ -1,10 +1,11 @@
-// The people the client knows, kept under `queryKeys.users` (see cache.ts): filled by sidebar pages, searches
+// The people the client knows, kept under `queryKeys.users`: filled by sidebar pages, searches
 // and single look-ups, changed by live events, read by every list and by the open conversation.
 import { queryOptions, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import type { ApiClient } from "../../api/client.ts";
-import { ApiError } from "../../api/errors.ts";
-import type { Message, UserEntry } from "../../api/types.ts";
-import { applyMessageToUsers, bySeq, mergePeople, queryKeys } from "../realtime/cache.ts";
+import type { ApiClient } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import type { Message, UserEntry } from "../api/types.ts";
+import { applyMessageToUsers, bySeq, mergePeople } from "./cache.ts";
+import { queryKeys } from "./queryKeys.ts";
 
 const NONE: UserEntry[] = [];
 

@@ -1,9 +1,10 @@
-import { ApiError, errorMessage, sentence } from "../../api/errors.ts";
+import { ApiError, errorMessage, sentence } from "../api/errors.ts";
 
-export type AuthField = "name" | "email" | "password";
+/** The fields of the account forms (log in, sign up, the profile), which the API names in its 422 issues. */
+export type AccountField = "name" | "email" | "password";
 
 export type FormErrors = {
-  fields: Partial<Record<AuthField, string>>;
+  fields: Partial<Record<AccountField, string>>;
   form: string | null;
 };
 
@@ -14,7 +15,7 @@ export const NO_ERRORS: FormErrors = { fields: {}, form: null };
  * 422 issues go to the field their `loc` ends with, 409 (email taken) goes
  * under Email, anything else (401, 429, outages) is one form-level message.
  */
-export function formErrors(error: unknown, fields: readonly AuthField[]): FormErrors {
+export function formErrors(error: unknown, fields: readonly AccountField[]): FormErrors {
   if (!(error instanceof ApiError)) return { fields: {}, form: errorMessage(error) };
   if (error.status === 409 && fields.includes("email")) {
     return { fields: { email: error.detail }, form: null };
@@ -37,9 +38,9 @@ export function formErrors(error: unknown, fields: readonly AuthField[]): FormEr
   return { fields: {}, form: error.detail };
 }
 
-function fieldOf(loc: readonly (string | number)[], fields: readonly AuthField[]): AuthField | null {
+function fieldOf(loc: readonly (string | number)[], fields: readonly AccountField[]): AccountField | null {
   const last = loc[loc.length - 1];
-  return typeof last === "string" && (fields as readonly string[]).includes(last) ? (last as AuthField) : null;
+  return typeof last === "string" && (fields as readonly string[]).includes(last) ? (last as AccountField) : null;
 }
 
 /** Pydantic prefixes custom messages with "Value error, "; a person needs only the rest. */
