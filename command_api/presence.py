@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from command_api.handlers.presence import settle_presence
 from command_api.recorder import Recorder
 from shared.bus import Bus
-from shared.event_store import EventStore
+from shared.event_log import EventLog
 from shared.events import now
 from shared.mongo import delete_by_id, find_by_id, insert_new
 from shared.signals import PRESENCE, PresenceReport
@@ -46,12 +46,14 @@ class PresenceRegistry:
     def __init__(
         self,
         db: AsyncDatabase[dict[str, Any]],
-        store: EventStore,
+        store: EventLog,
         recorder: Recorder,
         bus: Bus,
         *,
         grace_seconds: float,
         node_timeout_seconds: float,
+        clock: Callable[[], float] | None = None,
+        wall_clock: Callable[[], datetime] = now,
     ) -> None:
         self.sessions = db["presence_sessions"]
         self.nodes = db["presence_nodes"]
@@ -60,6 +62,10 @@ class PresenceRegistry:
         self.bus = bus
         self.grace = grace_seconds
         self.node_timeout = timedelta(seconds=node_timeout_seconds)
+        # Seconds, for the grace periods and for when a node was last heard (the event loop's clock by default),
+        # and the time written to the registry's documents; tests drive both.
+        self.clock = clock or (lambda: asyncio.get_running_loop().time())
+        self.wall_clock = wall_clock
         self._reports: asyncio.Queue[PresenceReport] = asyncio.Queue()
         self._due: dict[str, float] = {}  # user -> loop time at which to check for "offline"
         # node -> loop time its last report arrived here, even if still queued: a node whose heartbeat waits
@@ -88,7 +94,7 @@ class PresenceRegistry:
         if not self._subscribed:
             self._subscribed = True
             await self.bus.subscribe_signals(PRESENCE, self._on_report, queue=QUEUE_GROUP)
-        self._listening_since = asyncio.get_running_loop().time()
+        self._listening_since = self.clock()
 
     async def _on_report(self, msg: Msg) -> None:
         try:
@@ -96,7 +102,7 @@ class PresenceRegistry:
         except ValidationError:
             log.warning("malformed presence report dropped")
             return
-        self._heard[report.node] = asyncio.get_running_loop().time()
+        self._heard[report.node] = self.clock()
         await self._reports.put(report)
 
     async def _report_loop(self) -> None:
@@ -112,7 +118,7 @@ class PresenceRegistry:
 
     async def apply_report(self, report: PresenceReport) -> None:
         node = report.node
-        at = now()
+        at = self.wall_clock()
         await self.nodes.replace_one({"_id": node}, {"_id": node, "seen_at": at}, upsert=True)
         if report.is_heartbeat:  # a heartbeat: the node's full list replaces what we held for it
             held = {doc["user"] async for doc in self.sessions.find({"node": node})}
@@ -129,7 +135,7 @@ class PresenceRegistry:
             await self.settle(up)
         if down:
             await delete_by_id(self.sessions, [_session_id(node, u) for u in down])
-            deadline = asyncio.get_running_loop().time() + self.grace
+            deadline = self.clock() + self.grace
             for user in down:
                 self._due[user] = deadline
 
@@ -145,7 +151,7 @@ class PresenceRegistry:
         nodes = [doc["_id"] async for doc in self.nodes.find({}, projection={"_id": 1})]
         found = await find_by_id(self.sessions, [_session_id(node, user) for node in nodes for user in users])
         connected = {doc["user"] for doc in found.values()}
-        at = now()
+        at = self.wall_clock()
         # Every user's current state in a few reads for the lot (a storm settles thousands at once).
         heads = await self.store.last_events([presence_stream(user) for user in users])
         # Each user has a stream of their own: the appends go together (the store writes them as one group).
@@ -176,12 +182,12 @@ class PresenceRegistry:
 
     async def sweep(self) -> None:
         """Expire silent nodes, and declare offline the users whose grace period ran out."""
-        heard_since = asyncio.get_running_loop().time() - self.node_timeout.total_seconds()
+        heard_since = self.clock() - self.node_timeout.total_seconds()
         listening = self.bus.ready and self._listening_since is not None and self._listening_since < heard_since
         stale = (
             [
                 doc["_id"]
-                async for doc in self.nodes.find({"seen_at": {"$lt": now() - self.node_timeout}})
+                async for doc in self.nodes.find({"seen_at": {"$lt": self.wall_clock() - self.node_timeout}})
                 if self._heard.get(doc["_id"], 0.0) < heard_since
             ]
             if listening
@@ -195,7 +201,7 @@ class PresenceRegistry:
                 self._heard.pop(node, None)
             log.warning("realtime nodes expired", extra={"nodes": stale, "users": len(orphaned)})
             await self.settle(orphaned, expired=True)
-        current = asyncio.get_running_loop().time()
+        current = self.clock()
         due = [user for user, at in self._due.items() if at <= current]
         for user in due:
             del self._due[user]
