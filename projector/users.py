@@ -111,14 +111,12 @@ class UsersProjection:
 
     def on_user_registered(self, event: Envelope, data: UserRegistered, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)
-        if doc["profile_version"] >= event.stream_version:
-            return
-        doc.update(
-            name=data.name,
-            email=data.email,
-            registered_at=event.occurred_at,
-            profile_version=event.stream_version,
-        )
+        # What only a registration says (the email, when) holds even when a later profile change was applied
+        # first (each command API publishes its own appends, and a redelivery can come late); the name is the
+        # profile's, guarded by the user stream's version like a profile change.
+        doc.update(email=data.email, registered_at=event.occurred_at)
+        if doc["profile_version"] < event.stream_version:
+            doc.update(name=data.name, profile_version=event.stream_version)
 
     def on_user_profile_updated(self, event: Envelope, data: UserProfileUpdated, changed: Changes) -> None:
         doc = self._doc(data.user_id, changed)

@@ -87,12 +87,6 @@ async def test_an_admin_grant_older_than_its_revoke_changes_nothing(log: Log, vi
     assert (cyd["admin"], cyd["admin_version"]) == (False, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UsersProjection guards UserRegistered by profile_version like a profile change: a registration (user "
-    "stream v1) applied after a UserProfileUpdated of the same stream (v2) is skipped whole, so the user's email "
-    "and registered_at are never set (email stays '', which GET /api/me serves) until a replay",
-)
 async def test_a_registration_after_a_newer_profile_change_still_records_the_email(log: Log, views: Views) -> None:
     registered = await log.register("ana")
     renamed = await log.rename("ana", "Ana Lima")
