@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.test_replay import parley
-from tests.support import Stack, bearer, eventually, register, unique
+from tests.support import Stack, bearer, eventually, parley, register, unique
 
 
 async def test_an_operator_grants_and_revokes_admin_rights(http: httpx.AsyncClient, stack: Stack) -> None:
