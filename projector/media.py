@@ -50,7 +50,8 @@ class MediaProjection:
 
     def _merge(self, media_id: str, fields: dict[str, Any], viewers: list[str], changed: dict[str, Any]) -> None:
         doc = changed.get(media_id) or self.media.docs.get(media_id) or {"_id": media_id, "viewers": []}
-        merged = list(dict.fromkeys([*doc["viewers"], *viewers]))
+        # A set, kept sorted: a replay and a live projection that got the messages in another order agree.
+        merged = sorted({*doc["viewers"], *viewers})
         if merged == doc["viewers"] and all(doc.get(k) == v for k, v in fields.items()):
             return
         changed[media_id] = {**doc, **fields, "viewers": merged}

@@ -24,7 +24,7 @@ from projector.registry import PROJECTIONS
 from projector.sources import EventSource, LogSource
 from shared.event_reader import EventReader
 from shared.events import Envelope
-from shared.views import CATALOG_REFRESH_SECONDS, META_PREFIX, ViewCatalog
+from shared.views import CATALOG_REFRESH_SECONDS, MEDIA, META_PREFIX, ViewCatalog
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +342,16 @@ async def verify(
     return VerifyReport(names, held_at, differences, rebuild.timings, head, behind)
 
 
+# Fields that are sets, stored as lists: compared whatever their order (a media document's viewers, which a view
+# built before they were kept sorted holds in the order the messages arrived).
+_UNORDERED: dict[str, tuple[str, ...]] = {MEDIA: ("viewers",)}
+
+
+def _canonical(model: str, doc: dict[str, Any]) -> dict[str, Any]:
+    fields = _UNORDERED.get(model, ())
+    return {k: sorted(v) if k in fields and isinstance(v, list) else v for k, v in doc.items()}
+
+
 async def compare(
     model: str,
     live: AsyncCollection[dict[str, Any]],
@@ -350,8 +360,14 @@ async def compare(
     examples: int = 10,
 ) -> Difference:
     # Bookkeeping documents (how far a view got) are not content: the two sides may hold them at other positions.
-    ours = {doc["_id"]: doc async for doc in live.find() if not str(doc["_id"]).startswith(META_PREFIX)}
-    theirs = {doc["_id"]: doc async for doc in rebuilt.find() if not str(doc["_id"]).startswith(META_PREFIX)}
+    ours = {
+        doc["_id"]: _canonical(model, doc) async for doc in live.find() if not str(doc["_id"]).startswith(META_PREFIX)
+    }
+    theirs = {
+        doc["_id"]: _canonical(model, doc)
+        async for doc in rebuilt.find()
+        if not str(doc["_id"]).startswith(META_PREFIX)
+    }
     changed = []
     for doc_id in sorted(ours.keys() & theirs.keys()):
         a, b = ours[doc_id], theirs[doc_id]
