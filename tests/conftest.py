@@ -50,7 +50,7 @@ def stack(infra: Infra) -> Iterator[Stack]:
     """The four services, shared by the end-to-end tests (each test makes its own users)."""
     # Two realtime nodes: every push must reach users on either node. A generous message rate so tests that
     # send hundreds of messages are not throttled (the limit has its own test).
-    # The APIs through the web gateway as shipped, as people reach them (tests/support.py, Stack.url).
+    # The APIs through the web gateway as shipped, as people reach them (tests/support/stack.py, Stack.url).
     s = Stack(
         infra,
         infra.nats,
