@@ -74,3 +74,15 @@ class EventLog(Protocol):
     def forget(self, stream: str, *, at_least: int = 0) -> None:
         """Drop what is remembered of a stream (after a lost race); it has reached at least ``at_least``."""
         ...
+
+
+async def append_at_end(log: EventLog, stream: str, build: Callable[[int], NewEvent], *, attempts: int) -> AppendResult:
+    """Append ``build(version)`` at the end of ``stream`` whatever its version: after a lost race, again at the
+    version that won (the one retry loop both logs' ``append_next`` share)."""
+    version = await log.stream_version(stream)
+    for _ in range(attempts):
+        try:
+            return await log.append(build(version + 1), expected_version=version)
+        except ConcurrencyError:
+            version = await log.stream_version(stream)
+    raise ConcurrencyError(stream, version)

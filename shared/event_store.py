@@ -38,7 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from shared.breaker import DatabaseBreaker
-from shared.event_log import AppendResult, ConcurrencyError
+from shared.event_log import AppendResult, ConcurrencyError, append_at_end
 from shared.event_reader import PROBE, PUBLISHED, EventReader, PositionOrder
 from shared.events import Envelope, NewEvent, position_id
 from shared.lru import Lru
@@ -282,13 +282,7 @@ class EventStore(EventReader):
         if lock is None:
             lock = self._stream_locks[stream] = asyncio.Lock()
         async with lock:
-            version = await self.stream_version(stream)
-            for _ in range(attempts):
-                try:
-                    return await self.append(build(version + 1), expected_version=version)
-                except ConcurrencyError:
-                    version = await self.stream_version(stream)
-            raise ConcurrencyError(stream, version)
+            return await append_at_end(self, stream, build, attempts=attempts)
 
     async def _cached_last_position(self) -> int:
         if self._last_position is None:

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from shared.event_log import AppendResult, ConcurrencyError
+from shared.event_log import AppendResult, ConcurrencyError, append_at_end
 from shared.event_store import event_document
 from shared.events import Envelope, NewEvent, new_id, position_id
 from shared.stream_index import is_command_key
@@ -86,13 +86,7 @@ class InMemoryEventLog:
         return event
 
     async def append_next(self, stream: str, build: Callable[[int], NewEvent], *, attempts: int = 50) -> AppendResult:
-        version = await self.stream_version(stream)
-        for _ in range(attempts):
-            try:
-                return await self.append(build(version + 1), expected_version=version)
-            except ConcurrencyError:
-                version = await self.stream_version(stream)
-        raise ConcurrencyError(stream, version)
+        return await append_at_end(self, stream, build, attempts=attempts)
 
     # -- reading ------------------------------------------------------------------------------------------------
 
