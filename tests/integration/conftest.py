@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from shared.bus import Bus
 from shared.event_store import EventStore
+from tests.support import Infra, bus_settings
 
 
 @pytest.fixture
@@ -17,3 +19,15 @@ async def store(mongo: AsyncMongoClient[dict[str, Any]], db_name: str) -> AsyncI
     await store.ensure_indexes()
     yield store
     await mongo.drop_database(db_name)
+
+
+@pytest.fixture
+async def bus(infra: Infra) -> AsyncIterator[Bus]:
+    """A connected bus with a stream and subjects of its own on the session's NATS."""
+    bus = Bus(bus_settings(infra.nats.url), name="test")
+    bus.start()
+    await bus.wait_ready()
+    try:
+        yield bus
+    finally:
+        await bus.close()

@@ -13,12 +13,11 @@ from shared.event_store import EventStore
 from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.outbox import Outbox
 from shared.settings import Settings
-from tests.support import Infra, NatsServer, eventually, holds, unique
+from tests.support import Infra, NatsServer, bus_settings, eventually, holds
 
 
 def settings_for(nats_url: str) -> Settings:
-    name = unique("bus")
-    return Settings(nats_url=nats_url, nats_stream=name.upper(), subject_prefix=f"{name}.events")
+    return bus_settings(nats_url)
 
 
 async def stream_messages(bus: Bus) -> int:

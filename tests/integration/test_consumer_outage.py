@@ -22,8 +22,7 @@ from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.mongo import insert_new
-from shared.settings import Settings
-from tests.support import FerretDB, Infra, eventually, holds, unique
+from tests.support import FerretDB, eventually, holds, unique
 
 
 class Recorded:
@@ -61,18 +60,6 @@ def views_db(tmp_path: Path) -> Iterator[FerretDB]:
         yield ferret
     finally:
         ferret.stop()
-
-
-@pytest.fixture
-async def bus(infra: Infra) -> AsyncIterator[Bus]:
-    name = unique("outage")
-    bus = Bus(Settings(nats_url=infra.nats.url, nats_stream=name.upper(), subject_prefix=f"{name}.events"), name="test")
-    bus.start()
-    await bus.wait_ready()
-    try:
-        yield bus
-    finally:
-        await bus.close()
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from command_api.presence import PresenceRegistry
 from command_api.recorder import Recorder
 from shared.bus import Bus
 from shared.events import Envelope
-from shared.settings import Settings
 from shared.signals import PresenceReport
 from shared.streams import presence_stream
-from tests.support import Infra, unique
+from tests.support import Infra, bus_settings
 from tests.support.memory_log import InMemoryEventLog
 
 GRACE = 5.0
@@ -47,8 +46,7 @@ class Published(list[Envelope]):
 
 @pytest.fixture
 async def bus(infra: Infra) -> AsyncIterator[Bus]:
-    name = unique("presence")
-    bus = Bus(Settings(nats_url=infra.nats.url, nats_stream=name.upper(), subject_prefix=f"{name}.events"), name=name)
+    bus = Bus(bus_settings(infra.nats.url, "presence"), name="presence")  # started by the tests that need it
     yield bus
     if bus.ready:  # started by the test
         await bus.close()

@@ -21,22 +21,9 @@ from projector.conversations import ConversationsProjection
 from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import Envelope, new_id
-from shared.settings import Settings
 from shared.views import CONVERSATIONS, ViewCatalog, summary_id
 from tests.integration.test_projections import Log
-from tests.support import Infra, eventually, holds, unique
-
-
-@pytest.fixture
-async def bus(infra: Infra) -> AsyncIterator[Bus]:
-    name = unique("parking")
-    bus = Bus(Settings(nats_url=infra.nats.url, nats_stream=name.upper(), subject_prefix=f"{name}.events"), name="test")
-    bus.start()
-    await bus.wait_ready()
-    try:
-        yield bus
-    finally:
-        await bus.close()
+from tests.support import eventually, holds
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.support.processes import (
     wait_for_port,
     wait_until,
 )
-from tests.support.stack import REALTIME_OPTIONS, Stack, unique
+from tests.support.stack import REALTIME_OPTIONS, Stack, bus_settings, unique
 
 __all__ = [
     "BIN",
@@ -42,6 +42,7 @@ __all__ = [
     "Process",
     "Stack",
     "bearer",
+    "bus_settings",
     "eventually",
     "free_port",
     "gateway_process",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from shared.settings import Settings
 from tests.support.gateway import gateway_process
 from tests.support.infra import Infra, NatsServer
 from tests.support.processes import ROOT, Process, free_port, wait_for_port, wait_until
@@ -18,6 +19,12 @@ from tests.support.processes import ROOT, Process, free_port, wait_for_port, wai
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def bus_settings(nats_url: str, prefix: str = "bus") -> Settings:
+    """Settings of a bus of its own on the session's NATS: a stream and subjects no other test uses."""
+    name = unique(prefix)
+    return Settings(nats_url=nats_url, nats_stream=name.upper(), subject_prefix=f"{name}.events")
 
 
 # As supervisord.conf and the compose files start a realtime node: without per-message compression, which browsers
