@@ -195,11 +195,16 @@ class EventStore(EventReader):
                 async with self._write_lock:
                     await self.events.insert_many([item.doc for item in batch], ordered=True)
                     self._last_position = first + len(batch) - 1
-                    # Indexed before the appenders hear of it: a 201 means any process can find the event by its
-                    # key (a sign-up, then a login answered by another instance).
+                    # The event is in the log, the truth: an appender that need not wait for the index hears now.
+                    for item in batch:
+                        if not item.new.indexed_before_answer:
+                            item.outcome.set_result(None)
+                    # The others hear once it is indexed: then any process finds the event by its key (a sign-up,
+                    # then a login answered by another instance). The next commit waits for this write either way.
                     await self._index([item.doc for item in batch])
                 for item in batch:
-                    item.outcome.set_result(None)
+                    if not item.outcome.done():
+                        item.outcome.set_result(None)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 failed = int(errors[0]["index"]) if errors else 0

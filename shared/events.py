@@ -251,6 +251,12 @@ class NewEvent:
     causation_id: str | None = None
     id: str = field(default_factory=new_id)
     occurred_at: datetime = field(default_factory=now)
+    # Whether the appender waits for the log's index entries of the event (written right after it, see
+    # shared/stream_index.py) or only for the event itself. Waiting means that once the command is answered, any
+    # process finds the event by its key or its stream's head by ``_id`` (a sign-up, then a login on another
+    # instance). False saves the answer one database round trip; other processes may then, for that moment, find
+    # the index behind the log, which they allow for (by asking the log itself).
+    indexed_before_answer: bool = True
 
 
 @dataclass(frozen=True, slots=True)

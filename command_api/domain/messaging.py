@@ -82,6 +82,9 @@ def send_message(
         actor_id=sender_id,
         idempotency_key=message_key(sender_id, command.client_msg_id),
         correlation_id=correlation_id,
+        # A message's key serves only a retry, which comes after a lost answer, not within the moment the index
+        # lags; and the next send in the conversation comes from a person. So the send does not wait for it.
+        indexed_before_answer=False,
     )
 
 

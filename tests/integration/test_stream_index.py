@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -155,3 +158,29 @@ async def test_many_heads_are_read_together(store: EventStore, infra: Infra) -> 
         assert newest["presence:u3"] is not None and newest["presence:u3"].stream_version == 2
     finally:
         await watched.close()
+
+
+async def test_an_append_that_need_not_wait_for_the_index_is_answered_before_it(store: EventStore) -> None:
+    """A message is answered once it is in the log; a sign-up once it is indexed too (another instance may look its
+    key up by ``_id`` at once). Either way the next commit comes after the index write."""
+    release = asyncio.Event()
+    recording = store.index.record
+
+    async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
+        await release.wait()
+        await recording(docs, checkpoint=checkpoint)
+
+    store.index.record = held_record  # type: ignore[method-assign]
+    quick = replace(presence("u1"), indexed_before_answer=False)
+    answered = await asyncio.wait_for(store.append(quick, expected_version=0), timeout=5)
+    assert answered.created and await store.at(answered.event.position) == answered.event
+    assert await store.index.head("presence:u1") is None  # not indexed yet
+    signup = asyncio.create_task(store.append(registered("u2"), expected_version=0))
+    await asyncio.sleep(0.3)
+    assert not signup.done()
+    release.set()
+    stored = (await asyncio.wait_for(signup, timeout=5)).event
+    assert stored.position == answered.event.position + 1
+    fresh = EventStore(store.db)
+    assert await fresh.find_by_idempotency_key("user-email:u2", exhaustive=False) == stored
+    assert await fresh.last_event("presence:u1") == answered.event
