@@ -71,10 +71,15 @@ async def read(
             data = previous.decode()
             assert isinstance(data, MessagesRead)
             previous_up_to = data.up_to_seq
+        last_seq = await log.stream_version(conversation)
+        if command.up_to_seq > last_seq:
+            # This process may remember the conversation from before another instance's sends: look again.
+            log.forget(conversation)
+            last_seq = await log.stream_version(conversation)
         new = mark_read(
             command,
             reader_id=reader_id,
-            last_seq=await log.stream_version(conversation),
+            last_seq=last_seq,
             previous_up_to=previous_up_to,
             correlation_id=correlation_id,
         )

@@ -59,6 +59,7 @@ def test_send_message_decision() -> None:
     assert event.idempotency_key == message_key("alice", "c1")
     assert isinstance(event.data, MessageSent)
     assert (event.data.seq, event.data.sender_id, event.data.receiver_id) == (7, "alice", "bob")
+    assert not event.indexed_before_answer  # a send is answered once it is in the log
 
 
 def test_cannot_message_yourself() -> None:
