@@ -232,35 +232,46 @@ class NotReady(Exception):
     """Raised by a health check that can say what is wrong (shown as is in ``/healthz`` and ``/readyz``)."""
 
 
+async def check_health(checks: Mapping[str, HealthCheck]) -> dict[str, str]:
+    """Each dependency's state: "ok", what its ``NotReady`` says, or "unreachable: <error>" (2 s at most each)."""
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            async with asyncio.timeout(2.0):
+                await check()
+            results[name] = "ok"
+        except NotReady as exc:
+            results[name] = str(exc)
+        except Exception as exc:
+            results[name] = f"unreachable: {type(exc).__name__}"
+    return results
+
+
+def liveness(service: str, results: Mapping[str, str]) -> dict[str, Any]:
+    """``/healthz``'s answer: the process answers; dependency states are reported but do not fail it."""
+    return {"status": "ok", "service": service, "dependencies": dict(results)}
+
+
+def readiness(results: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+    """``/readyz``'s answer and status: 200 when every dependency is fine, 503 naming the ones that are not."""
+    ready = all(v == "ok" for v in results.values())
+    return {"status": "ready" if ready else "not ready", "dependencies": dict(results)}, 200 if ready else 503
+
+
 def health_router(checks: Callable[[Request], Mapping[str, HealthCheck]]) -> APIRouter:
     """``/healthz`` (alive, with each dependency's state) and ``/readyz`` (503 while a dependency is down)."""
     router = APIRouter(tags=["health"])
 
-    async def run_checks(request: Request) -> dict[str, str]:
-        results: dict[str, str] = {}
-        for name, check in checks(request).items():
-            try:
-                async with asyncio.timeout(2.0):
-                    await check()
-                results[name] = "ok"
-            except NotReady as exc:
-                results[name] = str(exc)
-            except Exception as exc:
-                results[name] = f"unreachable: {type(exc).__name__}"
-        return results
-
     @router.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         """Liveness: the process answers; dependency states are reported but do not fail it."""
-        return {"status": "ok", "service": request.app.title, "dependencies": await run_checks(request)}
+        return liveness(request.app.title, await check_health(checks(request)))
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: 200 when every dependency (MongoDB, NATS, and the service's own checks) is fine, 503 naming
         the ones that are not."""
-        results = await run_checks(request)
-        ready = all(v == "ok" for v in results.values())
-        body = {"status": "ready" if ready else "not ready", "dependencies": results}
-        return JSONResponse(body, status_code=200 if ready else 503)
+        body, status_code = readiness(await check_health(checks(request)))
+        return JSONResponse(body, status_code=status_code)
 
     return router

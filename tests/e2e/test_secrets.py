@@ -79,14 +79,16 @@ async def test_a_token_signed_with_the_old_placeholder_is_refused(
     [
         ("command_api.main", ""),
         ("query_api.main", ""),
-        ("realtime.main", ""),
+        ("realtime", ""),
         ("command_api.main", OLD_PLACEHOLDER),
-        ("realtime.main", "too-short"),
+        ("realtime", "too-short"),
     ],
 )
 def test_services_refuse_to_start_without_a_strong_secret(infra: Infra, service: str, secret: str) -> None:
     stack = Stack(infra, infra.nats, jwt_secret=secret, extra_env={"PARLEY_ENV": "development"})
-    process = stack._uvicorn(service, service, 1).start()  # port 1: it must never get as far as listening
+    # Port 1: it must never get as far as listening.
+    process = stack.realtime_node(service, 1) if service == "realtime" else stack._uvicorn(service, service, 1)
+    process.start()
     try:
         assert process.proc is not None
         process.proc.wait(timeout=30)

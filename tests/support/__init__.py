@@ -29,12 +29,11 @@ from tests.support.processes import (
     wait_for_port,
     wait_until,
 )
-from tests.support.stack import REALTIME_OPTIONS, Stack, bus_settings, unique
+from tests.support.stack import Stack, bus_settings, unique
 
 __all__ = [
     "BIN",
     "CADDY",
-    "REALTIME_OPTIONS",
     "ROOT",
     "FerretDB",
     "Infra",

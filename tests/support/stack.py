@@ -27,11 +27,6 @@ def bus_settings(nats_url: str, prefix: str = "bus") -> Settings:
     return Settings(nats_url=nats_url, nats_stream=name.upper(), subject_prefix=f"{name}.events")
 
 
-# As supervisord.conf and the compose files start a realtime node: without per-message compression, which browsers
-# offer and which doubled a node's memory per socket (tests/unit/test_compose.py checks those files).
-REALTIME_OPTIONS = ("--ws-per-message-deflate", "false")
-
-
 @dataclass
 class Stack:
     """Parley's four services as real processes against the test FerretDB and a NATS server."""
@@ -112,6 +107,15 @@ class Stack:
             env={**self.env, **(env or {})},
         )
 
+    def realtime_node(self, key: str, port: int, env: dict[str, str] | None = None) -> Process:
+        """A realtime node as supervisord.conf and the compose files start one (``python -m realtime``, on aiohttp)."""
+        return Process(
+            key,
+            [sys.executable, "-m", "realtime", "--host", "127.0.0.1", "--port", str(port)],
+            self.infra.workdir / f"{self.name}-{key}.log",
+            env={**self.env, **(env or {})},
+        )
+
     def start(self, *, ready_timeout: float = 30.0) -> Stack:
         self.ports["command"] = free_port()
         self.ports["query"] = free_port()
@@ -129,9 +133,7 @@ class Stack:
         for i in range(self.realtime_nodes):
             key = "realtime" if i == 0 else f"realtime{i + 1}"
             self.ports[key] = free_port()
-            self.processes.append(
-                self._uvicorn(key, "realtime.main", self.ports[key], {"PARLEY_NODE_ID": key}, REALTIME_OPTIONS)
-            )
+            self.processes.append(self.realtime_node(key, self.ports[key], {"PARLEY_NODE_ID": key}))
         for p in self.processes:
             p.start()
         try:

@@ -74,18 +74,19 @@ def test_the_cluster_replicates_the_stores_and_doubles_the_services() -> None:
 def realtime_commands() -> list[str]:
     """Every command line that starts a realtime node: supervisord's (make up) and each compose file's."""
     conf = (ROOT / "supervisord.conf").read_text().splitlines()
-    commands = [line.split("=", 1)[1] for line in conf if line.startswith("command=") and "realtime.main" in line]
+    commands = [line.split("=", 1)[1] for line in conf if line.startswith("command=") and "realtime" in line]
     for name in FILES:
-        for service in load(name)["services"].values():
+        for key, service in load(name)["services"].items():
             command = service.get("command")
-            if isinstance(command, str) and "realtime.main" in command:
+            if isinstance(command, str) and key.startswith("realtime"):
                 commands.append(command)
     return commands
 
 
-def test_every_realtime_node_refuses_per_message_compression() -> None:
-    """Browsers offer permessage-deflate, and uvicorn accepts it unless told not to (tests/e2e/test_realtime.py)."""
+def test_every_realtime_node_runs_on_aiohttp() -> None:
+    """A node is ``python -m realtime`` everywhere: the aiohttp server, which refuses per-message compression
+    itself (tests/e2e/test_realtime.py), not uvicorn, which accepts it unless told not to."""
     commands = realtime_commands()
     assert len(commands) >= 4  # two in supervisord.conf, one in compose.yaml, the cluster's anchor
     for command in commands:
-        assert "--ws-per-message-deflate false" in command, command
+        assert "-m realtime " in command and "uvicorn" not in command, command

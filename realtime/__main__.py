@@ -1,0 +1,3 @@
+from realtime.main import main
+
+main()
