@@ -254,8 +254,10 @@ class NewEvent:
     # Whether the appender waits for the log's index entries of the event (written right after it, see
     # shared/stream_index.py) or only for the event itself. Waiting means that once the command is answered, any
     # process finds the event by its key or its stream's head by ``_id`` (a sign-up, then a login on another
-    # instance). False saves the answer one database round trip; other processes may then, for that moment, find
-    # the index behind the log, which they allow for (by asking the log itself).
+    # instance, or an upload, then a message with it). False saves the answer one database round trip, for events
+    # no command looks up right after the answer: a presence transition (only pushed), a message (its receipt comes
+    # from the reader's client after the push, and a receipt past what an instance knows looks again). Other
+    # processes may find the index behind the log for that moment either way, and allow for it.
     indexed_before_answer: bool = True
 
 

@@ -20,4 +20,7 @@ def decide_presence(
         stream=presence_stream(user_id),
         data=PresenceChanged(user_id=user_id, online=has_sessions, last_seen=at, reason=reason),
         actor_id=user_id,
+        # What follows a transition is its push to the people who see the user, which reads no index: answered once
+        # it is in the log, a connect storm's transitions are published while their heads are indexed (seconds).
+        indexed_before_answer=False,
     )

@@ -89,3 +89,12 @@ def test_presence_transitions_say_why() -> None:
     assert reason(currently_online=True, has_sessions=False) == "disconnected"
     assert reason(currently_online=True, has_sessions=False, expired=True) == "node_expired"
     assert decide_presence("u", currently_online=True, has_sessions=True, at=now()) is None
+
+
+def test_transitions_are_answered_before_the_log_index_and_receipts_after() -> None:
+    """Events wait for their index entries unless they say otherwise (shared.events.NewEvent)."""
+    transition = decide_presence("u", currently_online=False, has_sessions=True, at=now())
+    assert transition is not None and not transition.indexed_before_answer
+    assert mark_read(
+        MarkRead(peer_id="bob", up_to_seq=1), reader_id="alice", last_seq=1, previous_up_to=0, correlation_id=None
+    ).indexed_before_answer  # type: ignore[union-attr]
