@@ -88,10 +88,13 @@ def create_app(settings: RealtimeSettings | None = None) -> web.Application:
     typing = TypingRelay(sio, bus, sockets, users, rate=settings.typing_rate, burst=settings.typing_burst)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        subscribed = False
+
         async def subscribe() -> None:
+            nonlocal subscribed
             # Plain subscriptions, so every node gets every event; the client renews them after a reconnect.
             if not subscribed:
-                subscribed.append(True)
+                subscribed = True
                 await bus.subscribe_live(fanout.on_bus_message)
                 await bus.subscribe_signals(TYPING, typing.on_signal)
             else:
@@ -99,7 +102,6 @@ def create_app(settings: RealtimeSettings | None = None) -> web.Application:
                 await bus.nc.flush()
             await fanout.bus_back()
 
-        subscribed: list[bool] = []
         bus.on_ready.append(subscribe)
         start_following(bus, revocations)
         bus.start()

@@ -12,12 +12,7 @@ from shared.bus import Bus
 from shared.event_store import EventStore
 from shared.events import Envelope, NewEvent, PresenceChanged, now
 from shared.outbox import Outbox
-from shared.settings import Settings
 from tests.support import Infra, NatsServer, bus_settings, eventually, holds
-
-
-def settings_for(nats_url: str) -> Settings:
-    return bus_settings(nats_url)
 
 
 async def stream_messages(bus: Bus) -> int:
@@ -32,7 +27,7 @@ def event(user: str) -> NewEvent:
 
 
 async def test_publish_is_deduplicated_by_event_id(infra: Infra, store: EventStore) -> None:
-    bus = Bus(settings_for(infra.nats.url), name="test")
+    bus = Bus(bus_settings(infra.nats.url), name="test")
     bus.start()
     await bus.wait_ready()
     try:
@@ -48,7 +43,7 @@ async def test_publish_is_deduplicated_by_event_id(infra: Infra, store: EventSto
 async def test_outbox_publishes_in_order_after_an_outage(infra: Infra, store: EventStore) -> None:
     nats = NatsServer(infra.workdir)
     nats.start()
-    bus = Bus(settings_for(nats.url), name="test")
+    bus = Bus(bus_settings(nats.url), name="test")
     bus.start()
     await bus.wait_ready()
     outbox = Outbox(store, bus, sweep_interval=0.2)
@@ -86,7 +81,7 @@ async def test_the_outbox_stops_when_woken_as_it_is_stopped(infra: Infra, store:
     Seen in CI: a command API started, answered one send and was stopped; its shutdown waited forever for the
     relay, whose ``wait_for`` returned the wake-up and dropped the cancellation (Python 3.11's ``wait_for``).
     """
-    bus = Bus(settings_for(infra.nats.url), name="test")  # never started: the relay only reads the outbox
+    bus = Bus(bus_settings(infra.nats.url), name="test")  # never started: the relay only reads the outbox
     for yields in range(4):
         outbox = Outbox(store, bus, sweep_interval=0.5)
         await outbox.start()
@@ -126,7 +121,7 @@ async def live_outbox(store: EventStore, bus: Bus, **options: Any) -> AsyncItera
 
 
 async def test_an_unforeseen_publish_failure_leaves_the_event_to_the_relay(infra: Infra, store: EventStore) -> None:
-    bus = _FailsOnce(settings_for(infra.nats.url), name="test")
+    bus = _FailsOnce(bus_settings(infra.nats.url), name="test")
     # A long grace: the periodic pass takes nothing here, so what is published live is the live task's doing.
     async with live_outbox(store, bus, sweep_interval=0.2, sweep_grace=timedelta(seconds=120)) as outbox:
         first = (await store.append(event("f1"), expected_version=0)).event
@@ -142,7 +137,7 @@ async def test_an_unforeseen_publish_failure_leaves_the_event_to_the_relay(infra
 async def test_events_another_process_appended_are_published_after_the_grace(infra: Infra, store: EventStore) -> None:
     """The log is the outbox: an event this process never handed over (another process's, or one a crashed process
     left behind) is published by the relay once it has waited the grace, in order, and the mark moves past it."""
-    bus = Bus(settings_for(infra.nats.url), name="test")
+    bus = Bus(bus_settings(infra.nats.url), name="test")
     async with live_outbox(store, bus, sweep_interval=0.1, sweep_grace=timedelta(seconds=0.5)) as outbox:
         handed = (await store.append(event("mine"), expected_version=0)).event
         outbox.publish(handed)
@@ -155,7 +150,7 @@ async def test_events_another_process_appended_are_published_after_the_grace(inf
 
 
 async def test_a_start_publishes_what_a_crashed_process_left_past_the_mark(infra: Infra, store: EventStore) -> None:
-    bus = Bus(settings_for(infra.nats.url), name="test")
+    bus = Bus(bus_settings(infra.nats.url), name="test")
     bus.start()
     await bus.wait_ready()
     try:
@@ -179,7 +174,7 @@ async def test_entries_of_an_outbox_from_before_the_mark_are_taken_over(infra: I
     appended = [(await store.append(event(f"old{i}"), expected_version=0)).event for i in range(4)]
     await store.mark_published(appended[-1].position)  # the old head hint: the newest event published
     await store.legacy_outbox.insert_one({"_id": "entry", "position": appended[1].position, "at": now()})
-    bus = Bus(settings_for(infra.nats.url), name="test")
+    bus = Bus(bus_settings(infra.nats.url), name="test")
     bus.start()
     await bus.wait_ready()
     outbox = Outbox(store, bus, sweep_interval=60)
