@@ -55,6 +55,11 @@ class EventLog(Protocol):
         """The version of the stream's newest event, 0 for a stream with none."""
         ...
 
+    async def latest_stream_version(self, stream: str) -> int:
+        """The stream's version as the log holds it this moment, another process's append included whose index
+        entry may be a moment behind: for a claim that the stream has gone further than ``stream_version`` says."""
+        ...
+
     async def prefetch_versions(self, streams: Sequence[str]) -> None:
         """A hint: the versions of these streams are asked next (a store may read them together)."""
         ...

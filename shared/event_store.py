@@ -52,6 +52,9 @@ LEGACY_OUTBOX = "outbox"
 _POSITION_ATTEMPTS = 50
 _CACHE_MAX = 200_000
 _CHECKPOINT_SECONDS = 1.0
+# The newest events of the log that may still wait for their index entries: each process's group in flight (the
+# next commit waits for the index write), a few events each even under load, times a few instances.
+_UNINDEXED_MAX = 64
 # Read-ahead versions kept at most (each is taken by the command that asked for it, right after).
 _PREFETCH_MAX = 10_000
 
@@ -438,6 +441,16 @@ class EventStore(EventReader):
             return 0  # a stream nobody appended to
         event = await self.last_event(stream)  # the index is behind what this process saw: ask the log
         return event.stream_version if event else 0
+
+    async def latest_stream_version(self, stream: str) -> int:
+        """The stream's version with appends not indexed yet: another process answers a message before writing its
+        index entry, and a client may act on the message (a read receipt) first. An event not indexed yet is among
+        the newest of the whole log, so read those by ``_id``: a bounded read, also for a claim that is false."""
+        self.forget(stream)
+        version = await self.stream_version(stream)
+        end = max(await self.last_position(), self._last_position or 0)
+        newest = await self.at_positions(range(max(1, end - _UNINDEXED_MAX + 1), end + 1))
+        return max([version, *(event.stream_version for event in newest if event.stream == stream)])
 
     def recall(self, key: str) -> Envelope | None:
         """The event under ``key`` if this process appended or found it lately: a free pre-check before an append

@@ -73,9 +73,9 @@ async def read(
             previous_up_to = data.up_to_seq
         last_seq = await log.stream_version(conversation)
         if command.up_to_seq > last_seq:
-            # This process may remember the conversation from before another instance's sends: look again.
-            log.forget(conversation)
-            last_seq = await log.stream_version(conversation)
+            # This process may remember the conversation from before another instance's sends, and the message
+            # may be answered but not indexed yet: look at the log.
+            last_seq = await log.latest_stream_version(conversation)
         new = mark_read(
             command,
             reader_id=reader_id,

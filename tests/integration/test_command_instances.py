@@ -3,11 +3,20 @@ decisions take into account, though each remembers streams from its own appends.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
 from command_api.directory import UserDirectory
 from command_api.domain.messaging import MarkRead, SendMessage
+from command_api.domain.rules import DecisionError
 from command_api.handlers import messaging
 from command_api.recorder import Recorder
 from shared.event_store import EventStore
+from shared.streams import conversation_id
+from tests.support.processes import eventually
 from tests.unit.conftest import Published, sign_up
 
 
@@ -36,3 +45,38 @@ async def test_a_receipt_for_a_message_the_other_instance_stored(store: EventSto
         command, reader_id=bob, log=second[0].store, recorder=second[0], directory=second[1], correlation_id=None
     )
     assert receipt.data["up_to_seq"] == 2
+
+
+async def test_a_receipt_for_a_message_not_indexed_yet(store: EventStore) -> None:
+    """A message is answered before its index entry is written: the receipt may reach the other instance first."""
+    first, second = instance(store), instance(store)
+    ann, bob = await sign_up(*first, "Ann"), await sign_up(*first, "Bob")
+    assert await send(*second, bob, ann, "c1") == 1
+    conversation = conversation_id(ann, bob)
+    # The first instance is to find the conversation through the index.
+    head = await eventually(lambda: store.index.head(conversation), what="the conversation indexed")
+    assert head.version == 1
+    release = asyncio.Event()
+    recording = first[0].store.index.record
+
+    async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
+        if docs:  # (a commit refused for a position another instance took indexes none)
+            await release.wait()
+        await recording(docs, checkpoint=checkpoint)
+
+    first[0].store.index.record = held_record  # type: ignore[method-assign]
+    try:
+        assert await send(*first, ann, bob, "c2") == 2
+        assert (await store.index.head(conversation)).version == 1  # type: ignore[union-attr]
+        command = MarkRead(peer_id=ann, up_to_seq=2)
+        receipt = await messaging.read(
+            command, reader_id=bob, log=second[0].store, recorder=second[0], directory=second[1], correlation_id=None
+        )
+        assert receipt.data["up_to_seq"] == 2
+        beyond = MarkRead(peer_id=ann, up_to_seq=3)
+        with pytest.raises(DecisionError):
+            await messaging.read(
+                beyond, reader_id=bob, log=second[0].store, recorder=second[0], directory=second[1], correlation_id=None
+            )
+    finally:
+        release.set()

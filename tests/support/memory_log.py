@@ -97,6 +97,9 @@ class InMemoryEventLog:
     async def stream_version(self, stream: str) -> int:
         return self._version(stream)
 
+    async def latest_stream_version(self, stream: str) -> int:
+        return self._version(stream)
+
     async def last_event(self, stream: str) -> Envelope | None:
         events = self._streams.get(stream)
         return events[-1] if events else None
