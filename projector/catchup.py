@@ -138,10 +138,17 @@ class CatchupProjection:
         # Every bucket below the head's count is sealed (the head is written after its buckets); the ones from there
         # up to the count are sealed (again, if a crash came first) by the next write.
         self.sealed.update(start)
-        # The newest entry seen, as (number, position): at first the last one of the bucket below the head (its loose
-        # entries are deleted once sealed), then the loose entries past the head, a stretch at a time.
+        # The newest entry seen, as (number, position): at first the last sealed one, whose position the head keeps
+        # (a head written before it did is read from the bucket below it: its loose entries are deleted once
+        # sealed), then the loose entries past the head, a stretch at a time.
         newest: dict[str, tuple[int, int]] = {}
-        below = {u: catchup_bucket_id(u, n // CATCHUP_BUCKET - 1) for u, n in start.items() if n}
+        below: dict[str, str] = {}
+        for user, n in start.items():
+            head = heads.get(user)
+            if n and head is not None and int(head["count"]) == n and "position" in head:
+                newest[user] = (n - 1, int(head["position"]))
+            elif n:
+                below[user] = catchup_bucket_id(user, n // CATCHUP_BUCKET - 1)
         while start:
             # The entry before the count (a view from before buckets keeps it) and a stretch after it.
             wanted = {u: range(max(0, n - 1), n + CATCHUP_BUCKET) for u, n in start.items()}
@@ -194,8 +201,9 @@ class CatchupProjection:
                 for start in range(0, len(docs), _INSERT_CHUNK):
                     await self.collection.insert_many(docs[start : start + _INSERT_CHUNK], ordered=True)
             held = [doc for user in users for doc in self.unsealed.get(user, ())]
-            await self._seal(sealing, [*held, *docs])
-            await replace_by_id(self.collection, [{"_id": user, "count": sealed[user]} for user in sealing])
+            last_sealed = await self._seal(sealing, [*held, *docs])
+            heads = [{"_id": user, "count": sealed[user], "position": last_sealed[user]} for user in sealing]
+            await replace_by_id(self.collection, heads)
             # Sealed entries are read from their bucket: the loose copies go, once the head says they are sealed (a
             # reader that read the head before may still ask for them, and finds the bucket in the same query).
             sealed_loose = [catchup_entry_id(u, n) for u, span in sealing.items() for n in span]
@@ -236,9 +244,10 @@ class CatchupProjection:
             if doc["number"] >= sealed[doc["user"]]:
                 self.unsealed[doc["user"]].append(doc)
 
-    async def _seal(self, numbers: dict[str, range], written: list[dict[str, Any]]) -> None:
+    async def _seal(self, numbers: dict[str, range], written: list[dict[str, Any]]) -> dict[str, int]:
         """Write the buckets of these users' entries (whole buckets): from the entries just written, and the ones
-        written before read back by ``_id``. A bucket already there (sealed before a crash) is left as it is."""
+        written before read back by ``_id``. A bucket already there (sealed before a crash) is left as it is.
+        Returns the position of each user's last entry sealed."""
         by_id = {doc["_id"]: doc for doc in written}
         wanted = [catchup_entry_id(user, n) for user, span in numbers.items() for n in span]
         missing = [entry_id for entry_id in wanted if entry_id not in by_id]
@@ -258,6 +267,7 @@ class CatchupProjection:
                 )
         for start in range(0, len(buckets), _INSERT_CHUNK):
             await insert_new(self.collection, buckets[start : start + _INSERT_CHUNK])
+        return {user: int(by_id[catchup_entry_id(user, span.stop - 1)]["position"]) for user, span in numbers.items()}
 
 
 def _unpacked_entry(doc: dict[str, Any]) -> dict[str, Any]:
