@@ -4,9 +4,10 @@ A reconnecting client asks for everything after the last position it applied. Ea
 log order, one document each (``<user>|<number>``, written once, by an insert). Each complete run of
 ``CATCHUP_BUCKET`` entries is then sealed into one bucket document (``<user>|b<bucket>``, written once, by an insert
 after its entries), the user's own document (the head) is set to how many entries are sealed and the position of
-the last of them, and the sealed loose entries are deleted. So an event costs one small insert per person it concerns, and each ``CATCHUP_BUCKET`` of them
-one insert, one head write and one delete command more (a rebuild holds entries in memory until their bucket is
-sealed, and writes loose only the entries of buckets still open at its end).
+the last of them, and the sealed loose entries are deleted. So an event costs one small insert per person it
+concerns, and each ``CATCHUP_BUCKET`` of them one insert, one head write and one delete command more (a rebuild
+holds entries in memory until their bucket is sealed, and writes loose only the entries of buckets still open at
+its end).
 A catch-up reads the buckets and the few loose entries past the head's count in one read by ids (or, for a client
 far behind, finds its first entry by bisection): bounded by what it returns, whatever the size of the log.
 FerretDB's cost is per document returned, so a hundred entries cost seven buckets, not a hundred documents.

@@ -55,9 +55,10 @@ class EventLog(Protocol):
         """The version of the stream's newest event, 0 for a stream with none."""
         ...
 
-    async def latest_stream_version(self, stream: str) -> int:
+    async def latest_stream_version(self, stream: str, *, claimed: int) -> int:
         """The stream's version as the log holds it this moment, another process's append included whose index
-        entry may be a moment behind: for a claim that the stream has gone further than ``stream_version`` says."""
+        entry may be a moment behind: for a claim that the stream has reached ``claimed``, further than
+        ``stream_version`` says."""
         ...
 
     async def prefetch_versions(self, streams: Sequence[str]) -> None:

@@ -442,12 +442,15 @@ class EventStore(EventReader):
         event = await self.last_event(stream)  # the index is behind what this process saw: ask the log
         return event.stream_version if event else 0
 
-    async def latest_stream_version(self, stream: str) -> int:
+    async def latest_stream_version(self, stream: str, *, claimed: int) -> int:
         """The stream's version with appends not indexed yet: another process answers a message before writing its
         index entry, and a client may act on the message (a read receipt) first. An event not indexed yet is among
-        the newest of the whole log, so read those by ``_id``: a bounded read, also for a claim that is false."""
+        the newest of the whole log, so read those by ``_id``: a bounded read. A claim further past the index
+        than those events could reach is false, and answered from the index alone."""
         self.forget(stream)
         version = await self.stream_version(stream)
+        if claimed <= version or claimed > version + _UNINDEXED_MAX:
+            return version
         end = max(await self.last_position(), self._last_position or 0)
         newest = await self.at_positions(range(max(1, end - _UNINDEXED_MAX + 1), end + 1))
         return max([version, *(event.stream_version for event in newest if event.stream == stream)])

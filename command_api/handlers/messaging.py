@@ -75,7 +75,7 @@ async def read(
         if command.up_to_seq > last_seq:
             # This process may remember the conversation from before another instance's sends, and the message
             # may be answered but not indexed yet: look at the log.
-            last_seq = await log.latest_stream_version(conversation)
+            last_seq = await log.latest_stream_version(conversation, claimed=command.up_to_seq)
         new = mark_read(
             command,
             reader_id=reader_id,

@@ -4,7 +4,7 @@ decisions take into account, though each remembers streams from its own appends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from command_api.domain.rules import DecisionError
 from command_api.handlers import messaging
 from command_api.recorder import Recorder
 from shared.event_store import EventStore
+from shared.events import Envelope
 from shared.streams import conversation_id
 from tests.support.processes import eventually
 from tests.unit.conftest import Published, sign_up
@@ -73,10 +74,25 @@ async def test_a_receipt_for_a_message_not_indexed_yet(store: EventStore) -> Non
             command, reader_id=bob, log=second[0].store, recorder=second[0], directory=second[1], correlation_id=None
         )
         assert receipt.data["up_to_seq"] == 2
-        beyond = MarkRead(peer_id=ann, up_to_seq=3)
-        with pytest.raises(DecisionError):
-            await messaging.read(
-                beyond, reader_id=bob, log=second[0].store, recorder=second[0], directory=second[1], correlation_id=None
-            )
+        tail_reads: list[int] = []
+        reading = second[0].store.at_positions
+
+        async def counted(positions: Iterable[int]) -> list[Envelope]:
+            tail_reads.append(beyond)
+            return await reading(positions)
+
+        second[0].store.at_positions = counted  # type: ignore[method-assign]
+        # Within reach of the events not indexed yet (the newest of the log are read), and far past them (not).
+        for beyond in (3, 10**9):
+            with pytest.raises(DecisionError):
+                await messaging.read(
+                    MarkRead(peer_id=ann, up_to_seq=beyond),
+                    reader_id=bob,
+                    log=second[0].store,
+                    recorder=second[0],
+                    directory=second[1],
+                    correlation_id=None,
+                )
+        assert tail_reads == [3]
     finally:
         release.set()

@@ -97,7 +97,7 @@ class InMemoryEventLog:
     async def stream_version(self, stream: str) -> int:
         return self._version(stream)
 
-    async def latest_stream_version(self, stream: str) -> int:
+    async def latest_stream_version(self, stream: str, *, claimed: int) -> int:
         return self._version(stream)
 
     async def last_event(self, stream: str) -> Envelope | None:
