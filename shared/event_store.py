@@ -269,6 +269,20 @@ class EventStore(EventReader):
         if head is not None and head.version > expected_version:
             self.forget(new.stream, at_least=expected_version + 1)
             raise ConcurrencyError(new.stream, expected_version)
+        # Another process's append whose index entry is not written yet is among the newest events of the log.
+        newest = await self._newest_documents()
+        if is_command_key(key):
+            for doc in newest:
+                if doc["idempotency_key"] == key:
+                    return Envelope.from_document(doc)
+        ahead = [d for d in newest if d["stream"] == new.stream and int(d["stream_version"]) > expected_version]
+        if ahead:
+            # The newest of them is the stream's head (nothing is newer in the log): the retry decides on it.
+            latest = Envelope.from_document(max(ahead, key=lambda d: int(d["stream_version"])))
+            self.forget(new.stream, at_least=latest.stream_version)
+            self._heads.remember(new.stream, latest)
+            raise ConcurrencyError(new.stream, expected_version)
+        # Not among them either (an index far behind, or lost in a crash): ask the log itself.
         if is_command_key(key):
             existing = await self.find_by_idempotency_key(key, exhaustive=True)
             if existing is not None:
@@ -451,9 +465,14 @@ class EventStore(EventReader):
         version = await self.stream_version(stream)
         if claimed <= version or claimed > version + _UNINDEXED_MAX:
             return version
+        newest = await self._newest_documents()
+        return max([version, *(int(doc["stream_version"]) for doc in newest if doc["stream"] == stream)])
+
+    async def _newest_documents(self) -> list[dict[str, Any]]:
+        """The newest events of the whole log as stored (read by ``_id``): where every event not indexed yet is."""
         end = max(await self.last_position(), self._last_position or 0)
-        newest = await self.at_positions(range(max(1, end - _UNINDEXED_MAX + 1), end + 1))
-        return max([version, *(event.stream_version for event in newest if event.stream == stream)])
+        first = max(1, end - _UNINDEXED_MAX + 1)
+        return list((await find_by_id(self.events, [position_id(p) for p in range(first, end + 1)])).values())
 
     def recall(self, key: str) -> Envelope | None:
         """The event under ``key`` if this process appended or found it lately: a free pre-check before an append

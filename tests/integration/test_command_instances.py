@@ -4,10 +4,11 @@ decisions take into account, though each remembers streams from its own appends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from command_api.directory import UserDirectory
 from command_api.domain.messaging import MarkRead, SendMessage
@@ -15,8 +16,8 @@ from command_api.domain.rules import DecisionError
 from command_api.handlers import messaging
 from command_api.recorder import Recorder
 from shared.event_store import EventStore
-from shared.events import Envelope
 from shared.streams import conversation_id
+from tests.support import Infra
 from tests.support.processes import eventually
 from tests.unit.conftest import Published, sign_up
 
@@ -75,13 +76,13 @@ async def test_a_receipt_for_a_message_not_indexed_yet(store: EventStore) -> Non
         )
         assert receipt.data["up_to_seq"] == 2
         tail_reads: list[int] = []
-        reading = second[0].store.at_positions
+        reading = second[0].store._newest_documents
 
-        async def counted(positions: Iterable[int]) -> list[Envelope]:
+        async def counted() -> list[dict[str, Any]]:
             tail_reads.append(beyond)
-            return await reading(positions)
+            return await reading()
 
-        second[0].store.at_positions = counted  # type: ignore[method-assign]
+        second[0].store._newest_documents = counted  # type: ignore[method-assign]
         # Within reach of the events not indexed yet (the newest of the log are read), and far past them (not).
         for beyond in (3, 10**9):
             with pytest.raises(DecisionError):
@@ -96,3 +97,56 @@ async def test_a_receipt_for_a_message_not_indexed_yet(store: EventStore) -> Non
         assert tail_reads == [3]
     finally:
         release.set()
+
+
+class LogQueries(monitoring.CommandListener):
+    """The filters of the finds on the event log that are not by ``_id`` alone: each is a scan on FerretDB."""
+
+    def __init__(self) -> None:
+        self.scans: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command.get("find") == "events":
+            wanted = dict(event.command.get("filter", {}))
+            if set(wanted) != {"_id"}:
+                self.scans.append(wanted)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_send_racing_the_other_instance_before_its_index_entry(store: EventStore, infra: Infra) -> None:
+    """Two instances send into one conversation at once, the first's index entry not written yet: the second's
+    lost race is explained from the newest events of the log, and its retry knows the new version, with no scan."""
+    first = instance(store)
+    queries = LogQueries()
+    watched: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        infra.ferretdb.url, tz_aware=True, event_listeners=[queries]
+    )
+    other = EventStore(watched[store.db.name])
+    second = Recorder(other, Published()), UserDirectory(other)
+    ann, bob = await sign_up(*first, "Ann"), await sign_up(*first, "Bob")
+    conversation = conversation_id(ann, bob)
+    try:
+        assert await send(*second, bob, ann, "c1") == 1
+        await eventually(lambda: store.index.head(conversation), what="the conversation indexed")
+        release = asyncio.Event()
+        recording = first[0].store.index.record
+
+        async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
+            if docs:
+                await release.wait()
+            await recording(docs, checkpoint=checkpoint)
+
+        first[0].store.index.record = held_record  # type: ignore[method-assign]
+        try:
+            assert await send(*first, ann, bob, "c2") == 2
+            assert await send(*second, bob, ann, "c3") == 3  # the second instance remembered the conversation at 1
+        finally:
+            release.set()
+        assert queries.scans == []
+    finally:
+        await watched.close()
