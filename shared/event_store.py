@@ -17,8 +17,9 @@ query, update and delete by scanning the whole collection, except those whose fi
 equality (served by the _id index, given scripts/ferretdb-patches/). So no request path queries the event
 collection by anything else: stream heads and idempotency keys are found through the log's own index
 (``shared/stream_index.py``, written with each group commit), events by their position, the head of the log by
-probing positions forward from a hint. Scans of the log are left to replay, audit, and the rare conflict that the
-index cannot explain yet. On MongoDB the indexes serve all of them.
+probing positions forward from a hint. Scans of the log are left to replay, audit, and the rare conflict that
+neither the index nor the newest events of the log explain (an index far behind, or an entry lost in a crash). On
+MongoDB the indexes serve all of them.
 
 Events are never updated or deleted.
 """
