@@ -28,6 +28,20 @@ def instance(store: EventStore) -> tuple[Recorder, UserDirectory]:
     return Recorder(other, Published()), UserDirectory(other)
 
 
+def hold_index_writes(store: EventStore) -> asyncio.Event:
+    """Hold the store's index writes until the event returned is set (its appends are answered before them)."""
+    release = asyncio.Event()
+    recording = store.index.record
+
+    async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
+        if docs:  # (a commit refused for a position another instance took indexes none)
+            await release.wait()
+        await recording(docs, checkpoint=checkpoint)
+
+    store.index.record = held_record  # type: ignore[method-assign]
+    return release
+
+
 async def send(recorder: Recorder, directory: UserDirectory, sender: str, to: str, client_msg_id: str) -> int:
     command = SendMessage(to=to, type="text", text="hi", client_msg_id=client_msg_id)
     event = await messaging.send(
@@ -58,15 +72,7 @@ async def test_a_receipt_for_a_message_not_indexed_yet(store: EventStore) -> Non
     # The first instance is to find the conversation through the index.
     head = await eventually(lambda: store.index.head(conversation), what="the conversation indexed")
     assert head.version == 1
-    release = asyncio.Event()
-    recording = first[0].store.index.record
-
-    async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
-        if docs:  # (a commit refused for a position another instance took indexes none)
-            await release.wait()
-        await recording(docs, checkpoint=checkpoint)
-
-    first[0].store.index.record = held_record  # type: ignore[method-assign]
+    release = hold_index_writes(first[0].store)
     try:
         assert await send(*first, ann, bob, "c2") == 2
         assert (await store.index.head(conversation)).version == 1  # type: ignore[union-attr]
@@ -133,15 +139,7 @@ async def test_a_send_racing_the_other_instance_before_its_index_entry(store: Ev
     try:
         assert await send(*second, bob, ann, "c1") == 1
         await eventually(lambda: store.index.head(conversation), what="the conversation indexed")
-        release = asyncio.Event()
-        recording = first[0].store.index.record
-
-        async def held_record(docs: Sequence[dict[str, Any]], *, checkpoint: bool = True) -> None:
-            if docs:
-                await release.wait()
-            await recording(docs, checkpoint=checkpoint)
-
-        first[0].store.index.record = held_record  # type: ignore[method-assign]
+        release = hold_index_writes(first[0].store)
         try:
             assert await send(*first, ann, bob, "c2") == 2
             assert await send(*second, bob, ann, "c3") == 3  # the second instance remembered the conversation at 1
